@@ -1,0 +1,105 @@
+"""The interface every source adapter implements.
+
+An adapter talks to one server and yields typed records; it never touches the catalog.
+The engine gives it a `ListingContext` carrying the previous sync's bookkeeping and collects
+the item types whose listing was complete (only those are swept for deletions).
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from reel.sources.records import ListingPage
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What an adapter can do beyond a full listing."""
+
+    incremental: bool = False
+    children_on_demand: bool = False
+    progress_write_back: bool = False
+    streams: bool = True
+    images: bool = True
+    guide: bool = False
+
+
+@dataclass
+class SourceConfig:
+    """A source as stored: non-secret settings and decrypted secrets (kept in memory only)."""
+
+    name: str
+    kind: str
+    settings: dict[str, Any] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class TestResult:
+    """What `source test` reports: reachability, auth and whatever account facts apply."""
+
+    reachable: bool
+    authenticated: bool
+    message: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+    latency_ms: float | None = None
+
+
+ProgressCallback = Callable[[str, int, int | None], None]
+
+
+@dataclass
+class ListingContext:
+    """Per-sync state handed to an adapter.
+
+    `since` is the start time of the last successful sync (None on a full sync);
+    `state` is the adapter's own bookkeeping from that sync (e.g. series `last_modified`),
+    which it may update in place and the engine saves on success only.
+    The adapter adds item types to `complete_types` once their listing finished.
+    """
+
+    full: bool = True
+    since: datetime | None = None
+    state: dict[str, Any] = field(default_factory=dict)
+    complete_types: set[str] = field(default_factory=set)
+    prune_programmes_before: datetime | None = None
+    progress: ProgressCallback | None = None
+
+    def report(self, phase: str, done: int, total: int | None = None) -> None:
+        """Forward progress to whoever listens; adapters call this per page."""
+        if self.progress is not None:
+            self.progress(phase, done, total)
+
+
+class SourceAdapter(abc.ABC):
+    """One kind of server. Subclasses set `kind` and `capabilities`."""
+
+    kind: ClassVar[str]
+    capabilities: ClassVar[Capabilities] = Capabilities()
+
+    def __init__(self, config: SourceConfig) -> None:
+        self.config = config
+
+    @abc.abstractmethod
+    async def test(self) -> TestResult:
+        """Check reachability and credentials without listing the catalog."""
+
+    @abc.abstractmethod
+    def listing(self, ctx: ListingContext) -> AsyncIterator[ListingPage]:
+        """Yield the catalog in pages; mark complete types in `ctx` when done."""
+
+    async def children(self, remote_id: str, ctx: ListingContext) -> AsyncIterator[ListingPage]:
+        """Yield the children of one item fetched on demand (e.g. an Xtream series)."""
+        raise NotImplementedError(f"{self.kind} sources list children with the catalog")
+        yield ListingPage()  # pragma: no cover
+
+    def stream_url(self, item_stream: dict[str, str], remote_id: str, item_type: str) -> str:
+        """Build a playable URL for an item, with credentials only where the server needs them."""
+        raise NotImplementedError(f"{self.kind} sources do not provide streams")
+
+    async def aclose(self) -> None:
+        """Release network resources."""
