@@ -8,7 +8,7 @@ across resyncs, so it is the public id. Sort and search columns (`sort_key`,
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
@@ -37,7 +37,11 @@ Key = BigInteger().with_variant(Integer(), "sqlite")
 class Base(DeclarativeBase):
     """Declarative base carrying the naming convention Alembic needs for stable names."""
 
-    type_annotation_map = {dict[str, Any]: JSONType, list[Any]: JSONType, datetime: UTCDateTime}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dict[str, Any]: JSONType,
+        list[Any]: JSONType,
+        datetime: UTCDateTime,
+    }
 
 
 Base.metadata.naming_convention = {

@@ -103,3 +103,4 @@ class SourceAdapter(abc.ABC):
 
     async def aclose(self) -> None:
         """Release network resources."""
+        return None
