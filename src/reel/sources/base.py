@@ -11,7 +11,7 @@ import abc
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from reel.sources.records import ListingPage
 
@@ -49,6 +49,8 @@ class TestResult:
     latency_ms: float | None = None
 
 
+StreamMode = Literal["direct", "hls"]
+PlayState = Literal["playing", "paused", "stopped"]
 ProgressCallback = Callable[[str, int, int | None], None]
 
 
@@ -92,14 +94,42 @@ class SourceAdapter(abc.ABC):
     def listing(self, ctx: ListingContext) -> AsyncIterator[ListingPage]:
         """Yield the catalog in pages; mark complete types in `ctx` when done."""
 
-    async def children(self, remote_id: str, ctx: ListingContext) -> AsyncIterator[ListingPage]:
+    async def setup(self) -> SourceConfig:
+        """Run once when the source is added: sign in, swap a password for a token, etc.
+
+        Returns the config to store; secrets not needed later (a password once a token
+        exists) are dropped here.
+        """
+        return self.config
+
+    def children(self, remote_id: str, ctx: ListingContext) -> AsyncIterator[ListingPage]:
         """Yield the children of one item fetched on demand (e.g. an Xtream series)."""
         raise NotImplementedError(f"{self.kind} sources list children with the catalog")
-        yield ListingPage()  # pragma: no cover
 
-    def stream_url(self, item_stream: dict[str, str], remote_id: str, item_type: str) -> str:
-        """Build a playable URL for an item, with credentials only where the server needs them."""
+    def stream_url(
+        self, remote_id: str, item_type: str, stream: dict[str, str], mode: StreamMode = "direct"
+    ) -> str:
+        """A playable URL, with credentials only where the server needs them in the URL."""
         raise NotImplementedError(f"{self.kind} sources do not provide streams")
+
+    def image_request(self, ref: str) -> tuple[str, dict[str, str]]:
+        """The URL and headers that fetch an artwork ref this adapter put in `artwork`."""
+        return ref, {}
+
+    async def set_played(self, remote_id: str, item_type: str, played: bool) -> None:
+        """Write watched/unwatched back to the server (sources with progress write-back)."""
+        raise NotImplementedError(f"{self.kind} sources keep watch state locally")
+
+    async def report_progress(
+        self,
+        remote_id: str,
+        item_type: str,
+        position_ms: int,
+        duration_ms: int | None,
+        state: PlayState,
+    ) -> None:
+        """Write a playback position back to the server (sources with progress write-back)."""
+        raise NotImplementedError(f"{self.kind} sources keep watch state locally")
 
     async def aclose(self) -> None:
         """Release network resources."""
