@@ -40,9 +40,7 @@ def status(engine: Engine) -> MigrationStatus:
     head = script.get_current_head()
     assert head is not None
     pending = [
-        rev.revision
-        for rev in script.iterate_revisions(head, current)
-        if rev.revision != current
+        rev.revision for rev in script.iterate_revisions(head, current) if rev.revision != current
     ]
     return MigrationStatus(current=current, head=head, pending=list(reversed(pending)))
 

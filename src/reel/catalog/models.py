@@ -122,9 +122,7 @@ class Item(Base):
 
     id: Mapped[int] = mapped_column(Key, primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
-    library_id: Mapped[int | None] = mapped_column(
-        ForeignKey("libraries.id", ondelete="SET NULL")
-    )
+    library_id: Mapped[int | None] = mapped_column(ForeignKey("libraries.id", ondelete="SET NULL"))
     category_id: Mapped[int | None] = mapped_column(
         ForeignKey("categories.id", ondelete="SET NULL")
     )

@@ -1,0 +1,73 @@
+"""Turning adapter records into `items` rows: derived columns and the content hash.
+
+Shared by the sync engine and the catalog generator so that both derive sort and search
+columns the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from reel.catalog import text
+from reel.catalog.types import utcnow
+from reel.sources.records import ItemRecord
+
+_hash_encoder = msgspec.msgpack.Encoder(order="deterministic")
+
+
+def content_hash(record: ItemRecord) -> str:
+    """A short digest of everything the source said about an item; equal → skip the write."""
+    return hashlib.blake2b(_hash_encoder.encode(record), digest_size=16).hexdigest()
+
+
+def item_row(
+    record: ItemRecord,
+    *,
+    source_id: int,
+    library_id: int | None = None,
+    category_id: int | None = None,
+    parent_id: int | None = None,
+    now: datetime | None = None,
+    hash_: str | None = None,
+) -> dict[str, Any]:
+    """The column values of an `items` row for `record` (without `id`)."""
+    now = now or utcnow()
+    ids = record.ids
+    return {
+        "source_id": source_id,
+        "library_id": library_id,
+        "category_id": category_id,
+        "parent_id": parent_id,
+        "remote_id": record.remote_id,
+        "type": record.type,
+        "title": record.title,
+        "sort_title": record.sort_title,
+        "original_title": record.original_title,
+        "sort_key": text.sort_key(record.title, record.sort_title),
+        "search_title": text.search_title(record.title),
+        "search_text": text.search_text(record.title, record.original_title),
+        "year": record.year,
+        "overview": record.overview,
+        "duration_ms": record.duration_ms,
+        "rating": record.rating,
+        "genres": list(record.genres),
+        "added_at": record.added_at or now,
+        "updated_at": record.updated_at,
+        "artwork": dict(record.artwork),
+        "tmdb_id": ids.get("tmdb"),
+        "imdb_id": ids.get("imdb"),
+        "tvdb_id": ids.get("tvdb"),
+        "season": record.season,
+        "episode": record.episode,
+        "channel_number": record.channel_number,
+        "epg_id": record.epg_id,
+        "stream": dict(record.stream),
+        "extra": dict(record.extra),
+        "content_hash": hash_ or content_hash(record),
+        "created_at": now,
+        "modified_at": now,
+    }

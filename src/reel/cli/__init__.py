@@ -1,0 +1,1 @@
+"""The `reel` command line: one module per subcommand, all rendering errors in main."""
