@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 import msgspec
-from sqlalchemy import ColumnElement, exists, func, select, tuple_
+from sqlalchemy import ColumnElement, exists, func, literal_column, select, tuple_
 from sqlalchemy.orm import Session
 
 from reel.catalog import cursor
@@ -56,14 +56,16 @@ class Page(msgspec.Struct):
 
 
 def _sort_column(sort: SortKey) -> Any:
+    """The sort expression, written exactly as the expression indexes are (literals inline:
+    a bound -1 would not match the index expression and the planner would scan)."""
     if sort == "title":
         return Item.sort_key
     if sort == "year":
-        return func.coalesce(Item.year, -1)
+        return func.coalesce(Item.year, literal_column("-1"))
     if sort == "added":
         return Item.added_at
     if sort == "rating":
-        return func.coalesce(Item.rating, -1.0)
+        return func.coalesce(Item.rating, literal_column("-1.0"))
     raise InvalidInput(f"unknown sort {sort!r} (use one of: {', '.join(SORTS)})")
 
 
@@ -138,7 +140,12 @@ def browse(session: Session, q: BrowseQuery, user_id: int | None = None) -> Page
             raise InvalidInput("invalid cursor: pass the `next` value of a previous page")
         value = _from_cursor(q.sort, raw_value)
         key = tuple_(col, Item.id)
-        conds.append(key < tuple_(value, raw_id) if q.desc else key > tuple_(value, raw_id))
+        # The plain bound is redundant with the row-value comparison, but it is what lets
+        # SQLite seek the (…, sort value, id) index instead of scanning from the start.
+        if q.desc:
+            conds += [col <= value, key < tuple_(value, raw_id)]
+        else:
+            conds += [col >= value, key > tuple_(value, raw_id)]
     order = (col.desc(), Item.id.desc()) if q.desc else (col.asc(), Item.id.asc())
     # Page the ids on the narrow index first, then join the view columns for those rows.
     id_query = select(Item.id, col.label("sort_value")).where(*conds).order_by(*order)
