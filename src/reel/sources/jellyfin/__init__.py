@@ -1,0 +1,1 @@
+"""Jellyfin (and the Emby-compatible part of its API) as a Reel source."""
