@@ -1,0 +1,1 @@
+"""Xtream Codes panels (player_api.php, xmltv.php, /live|movie|series streams)."""
