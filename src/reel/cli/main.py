@@ -7,7 +7,6 @@ stderr with exit code 1; anything else too, but `--debug` shows the traceback.
 from __future__ import annotations
 
 import importlib
-import logging
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -15,6 +14,7 @@ from typing import Annotated
 import typer
 from typer.exceptions import TyperException
 
+from reel import logs
 from reel.catalog.db import DatabaseError
 from reel.cli.context import AppContext
 from reel.config import Settings
@@ -56,11 +56,7 @@ def root(
     """Reel: one offline-first catalog for everything you watch."""
     global _debug
     _debug = debug
-    logging.basicConfig(
-        level=logging.DEBUG if debug else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    logs.configure(debug)
     settings = Settings.from_env(
         data_dir=data_dir, database_url=database_url, user=user, debug=debug
     )
