@@ -1,0 +1,312 @@
+"""Typed decoding of Plex responses (JSON, and XML where only XML exists) into records.
+
+Plex answers JSON when asked (`Accept: application/json`); msgspec decodes large listings
+straight into structs. Decoding is lenient about scalar types (`strict=False`) because
+servers and versions disagree on whether numbers arrive as numbers or strings, and the same
+structs then take XML attributes (always strings) through `msgspec.convert`.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import msgspec
+
+from reel.sources.errors import BadResponse
+from reel.sources.records import ItemRecord, ItemType, LibraryRecord, UserDataRecord
+
+T = TypeVar("T")
+
+_ITEM_TYPES: frozenset[str] = frozenset({"movie", "show", "season", "episode"})
+_GUID_SCHEMES = {"imdb": "imdb", "tmdb": "tmdb", "tvdb": "tvdb"}
+# Legacy agents put one external id in `guid`; for episodes and seasons the tvdb/tmdb path is
+# the show's id plus season/episode numbers, so only a single-component path is an id.
+_LEGACY_AGENTS = {
+    "com.plexapp.agents.imdb": "imdb",
+    "com.plexapp.agents.themoviedb": "tmdb",
+    "com.plexapp.agents.thetvdb": "tvdb",
+}
+
+
+class Tag(msgspec.Struct):
+    tag: str = ""
+
+
+class GuidRef(msgspec.Struct):
+    id: str = ""
+
+
+class Part(msgspec.Struct, rename="camel"):
+    key: str | None = None
+    container: str | None = None
+    duration: int | None = None
+    size: int | None = None
+
+
+class Media(msgspec.Struct, rename="camel"):
+    container: str | None = None
+    video_codec: str | None = None
+    audio_codec: str | None = None
+    video_resolution: str | int | None = None
+    parts: list[Part] = msgspec.field(default_factory=list, name="Part")
+
+
+class Metadata(msgspec.Struct, rename="camel"):
+    """One metadata item of a listing; fields we do not use are skipped by the decoder."""
+
+    rating_key: str | int
+    type: str = ""
+    title: str = ""
+    title_sort: str | None = None
+    original_title: str | None = None
+    summary: str | None = None
+    year: int | None = None
+    duration: int | None = None
+    rating: float | None = None
+    audience_rating: float | None = None
+    added_at: int | None = None
+    updated_at: int | None = None
+    last_viewed_at: int | None = None
+    view_count: int | None = None
+    view_offset: int | None = None
+    index: int | None = None
+    parent_index: int | None = None
+    parent_rating_key: str | int | None = None
+    grandparent_rating_key: str | int | None = None
+    library_section_id: str | int | None = msgspec.field(default=None, name="librarySectionID")
+    thumb: str | None = None
+    art: str | None = None
+    guid: str | None = None
+    content_rating: str | None = None
+    studio: str | None = None
+    originally_available_at: str | None = None
+    genres: list[Tag] = msgspec.field(default_factory=list, name="Genre")
+    guids: list[GuidRef] = msgspec.field(default_factory=list, name="Guid")
+    media: list[Media] = msgspec.field(default_factory=list, name="Media")
+
+
+class ItemContainer(msgspec.Struct, rename="camel"):
+    size: int = 0
+    total_size: int | None = None
+    offset: int | None = None
+    metadata: list[Metadata] = msgspec.field(default_factory=list, name="Metadata")
+
+
+class Section(msgspec.Struct):
+    key: str | int
+    type: str = ""
+    title: str = ""
+
+
+class SectionContainer(msgspec.Struct):
+    directories: list[Section] = msgspec.field(default_factory=list, name="Directory")
+
+
+class ServerRoot(msgspec.Struct, rename="camel"):
+    """`GET /` (needs the token) and `GET /identity` (does not) share these fields."""
+
+    machine_identifier: str = ""
+    version: str = ""
+    friendly_name: str = ""
+    platform: str | None = None
+    my_plex_username: str | None = None
+
+
+_DOC_TYPES: dict[type[Any], type[Any]] = {}
+
+
+def _doc_type(container: type[Any]) -> type[Any]:
+    doc = _DOC_TYPES.get(container)
+    if doc is None:
+        doc = msgspec.defstruct(
+            f"{container.__name__}Doc", [("MediaContainer", container)], kw_only=True
+        )
+        _DOC_TYPES[container] = doc
+    return doc
+
+
+def decode(body: bytes, container: type[T], what: str) -> T:
+    """Decode `{"MediaContainer": …}` into `container`; anything else is a BadResponse."""
+    try:
+        doc = msgspec.json.decode(body, type=_doc_type(container), strict=False)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise BadResponse(f"unexpected answer to {what}: {exc}") from None
+    result: T = doc.MediaContainer
+    return result
+
+
+def convert(data: Any, kind: type[T], what: str) -> T:
+    """Typed view of already-parsed data (XML attributes, JSON lists), lenient on scalars."""
+    try:
+        return msgspec.convert(data, kind, strict=False)
+    except msgspec.ValidationError as exc:
+        raise BadResponse(f"unexpected answer to {what}: {exc}") from None
+
+
+def timestamp(value: int | None) -> datetime | None:
+    """Plex dates are unix seconds; nonsense values become None rather than errors."""
+    if value is None or value <= 0:
+        return None
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def external_ids(md: Metadata) -> dict[str, str]:
+    """`Guid` entries (`tmdb://123`) first; the legacy agent `guid` only when those are absent."""
+    ids: dict[str, str] = {}
+    for ref in md.guids:
+        scheme, sep, value = ref.id.partition("://")
+        if sep and value and scheme in _GUID_SCHEMES:
+            ids.setdefault(_GUID_SCHEMES[scheme], value)
+    if ids or not md.guid:
+        return ids
+    agent, sep, rest = md.guid.partition("://")
+    value = rest.split("?", 1)[0]
+    if sep and agent in _LEGACY_AGENTS and value and "/" not in value:
+        ids[_LEGACY_AGENTS[agent]] = value
+    return ids
+
+
+def _stream(md: Metadata) -> dict[str, str]:
+    if not md.media:
+        return {}
+    media = md.media[0]
+    stream: dict[str, str] = {}
+    if media.parts and media.parts[0].key:
+        stream["part_key"] = media.parts[0].key
+    container = media.container or (media.parts[0].container if media.parts else None)
+    for key, value in (
+        ("container", container),
+        ("video_codec", media.video_codec),
+        ("audio_codec", media.audio_codec),
+        ("video_resolution", media.video_resolution),
+    ):
+        if value not in (None, ""):
+            stream[key] = str(value)
+    return stream
+
+
+def _opt_str(value: str | int | None) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
+def to_item(md: Metadata, library_id: str | None) -> ItemRecord | None:
+    """An ItemRecord for movies, shows, seasons and episodes; other types give None."""
+    if md.type not in _ITEM_TYPES:
+        return None
+    item_type: ItemType = md.type  # type: ignore[assignment]
+    season = episode = None
+    parent = None
+    extra: dict[str, object] = {}
+    if item_type == "season":
+        season = md.index
+        parent = _opt_str(md.parent_rating_key)
+    elif item_type == "episode":
+        season, episode = md.parent_index, md.index
+        parent = _opt_str(md.parent_rating_key)
+        show = _opt_str(md.grandparent_rating_key)
+        if show:
+            extra["show_remote_id"] = show
+    for key, value in (
+        ("content_rating", md.content_rating),
+        ("studio", md.studio),
+        ("originally_available_at", md.originally_available_at),
+    ):
+        if value:
+            extra[key] = value
+    artwork = {k: v for k, v in (("poster", md.thumb), ("fanart", md.art)) if v}
+    rating = md.audience_rating if md.audience_rating is not None else md.rating
+    if rating is not None and not math.isfinite(rating):
+        rating = None
+    section = _opt_str(md.library_section_id) if library_id is None else library_id
+    return ItemRecord(
+        remote_id=str(md.rating_key),
+        type=item_type,
+        title=md.title,
+        library_remote_id=section,
+        parent_remote_id=parent,
+        original_title=md.original_title or None,
+        sort_title=md.title_sort or None,
+        year=md.year,
+        overview=md.summary or None,
+        duration_ms=md.duration if md.duration and md.duration > 0 else None,
+        rating=rating,
+        genres=[g.tag for g in md.genres if g.tag],
+        added_at=timestamp(md.added_at),
+        updated_at=timestamp(md.updated_at),
+        artwork=artwork,
+        ids=external_ids(md),
+        season=season,
+        episode=episode,
+        stream=_stream(md) if item_type in ("movie", "episode") else {},
+        extra=extra,
+    )
+
+
+def to_user_data(md: Metadata) -> UserDataRecord | None:
+    """Watch state of a movie or episode (shows and seasons derive theirs from episodes)."""
+    if md.type not in ("movie", "episode"):
+        return None
+    count = md.view_count or 0
+    return UserDataRecord(
+        remote_id=str(md.rating_key),
+        type=md.type,  # type: ignore[arg-type]
+        position_ms=max(md.view_offset or 0, 0),
+        played=count > 0,
+        play_count=max(count, 0),
+        last_played_at=timestamp(md.last_viewed_at),
+    )
+
+
+def to_library(section: Section) -> LibraryRecord | None:
+    """Movie and show sections become libraries; music, photos and others are skipped."""
+    kind = {"movie": "movies", "show": "shows"}.get(section.type)
+    if kind is None:
+        return None
+    return LibraryRecord(remote_id=str(section.key), title=section.title, kind=kind)  # type: ignore[arg-type]
+
+
+class Connection(msgspec.Struct):
+    """One advertised way to reach a server (plex.tv `/api/v2/resources`)."""
+
+    uri: str
+    protocol: str = ""
+    address: str = ""
+    port: int | None = None
+    local: bool = False
+    relay: bool = False
+    ipv6: bool = msgspec.field(default=False, name="IPv6")
+
+
+class Device(msgspec.Struct, rename="camel"):
+    """A plex.tv resource: servers, and players we ignore."""
+
+    name: str = ""
+    product: str = ""
+    product_version: str = ""
+    client_identifier: str = ""
+    provides: str = ""
+    owned: bool = False
+    access_token: str | None = None
+    source_title: str | None = None
+    presence: bool = False
+    connections: list[Connection] = msgspec.field(default_factory=list)
+
+
+class Pin(msgspec.Struct, rename="camel"):
+    id: int
+    code: str
+    auth_token: str | None = None
+    expires_in: int | None = None
+
+
+def decode_json(body: bytes, kind: type[T], what: str) -> T:
+    """Decode a plain JSON document (plex.tv answers are not wrapped in MediaContainer)."""
+    try:
+        return msgspec.json.decode(body, type=kind, strict=False)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise BadResponse(f"unexpected answer to {what}: {exc}") from None

@@ -1,0 +1,258 @@
+"""The Plex adapter against the fake server: full and incremental listings, watch state,
+deletions, write-back, streams, and errors."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from plex_support import collect, make_adapter
+
+from reel.sources.base import ListingContext
+from reel.sources.errors import CannotConnect, InvalidAuth
+from reel.sources.plex.adapter import PlexAdapter
+from reel.sources.records import ListingPage, UserDataRecord
+from reel.testing.fakes.plex import FakePlex
+from reel.testing.server import free_port
+
+
+def items_of(pages: list[ListingPage]) -> dict[str, object]:
+    return {i.remote_id: i for p in pages for i in p.items}
+
+
+def user_data_of(pages: list[ListingPage]) -> dict[str, UserDataRecord]:
+    return {u.remote_id: u for p in pages for u in p.user_data}
+
+
+def present_of(pages: list[ListingPage], item_type: str) -> set[str]:
+    return {i for p in pages for i in p.present_ids.get(item_type, [])}
+
+
+async def full_sync(ad: PlexAdapter) -> tuple[list[ListingPage], ListingContext]:
+    ctx = ListingContext(full=True)
+    return await collect(ad, ctx), ctx
+
+
+async def test_full_listing_matches_the_server(adapter: PlexAdapter, fake: FakePlex) -> None:
+    pages, ctx = await full_sync(adapter)
+    libraries = [lib for p in pages for lib in p.libraries]
+    assert [(lib.remote_id, lib.kind) for lib in libraries] == [("1", "movies"), ("2", "shows")]
+    items = [i for p in pages for i in p.items]
+    assert Counter(i.type for i in items) == {"movie": 7, "show": 2, "season": 4, "episode": 12}
+    assert len({i.remote_id for i in items}) == len(items)  # paging lost or doubled nothing
+    # parents come before their children
+    order = {i.remote_id: n for n, i in enumerate(items)}
+    for item in items:
+        if item.parent_remote_id:
+            assert order[item.parent_remote_id] < order[item.remote_id]
+    episode = next(i for i in items if i.type == "episode")
+    lib_ep = fake.library.items[int(episode.remote_id)]
+    assert episode.parent_remote_id == str(lib_ep.parent)
+    assert episode.extra["show_remote_id"] == str(lib_ep.grandparent)
+    assert (episode.season, episode.episode) == (lib_ep.parent_index, lib_ep.index)
+    assert episode.ids["tvdb"] == str(500000 + lib_ep.rating_key)
+    movie = next(i for i in items if i.type == "movie")
+    lib_movie = fake.library.items[int(movie.remote_id)]
+    assert movie.ids == {
+        "imdb": f"tt{1000000 + lib_movie.rating_key}",
+        "tmdb": str(50000 + lib_movie.rating_key),
+    }
+    assert movie.stream["part_key"] == lib_movie.part_key
+    assert movie.updated_at == datetime.fromtimestamp(lib_movie.updated_at, UTC)
+    assert movie.genres == list(lib_movie.genres) and movie.duration_ms == lib_movie.duration
+    # watch state of every movie and episode
+    data = user_data_of(pages)
+    assert len(data) == 7 + 12
+    for key, record in data.items():
+        lib_item = fake.library.items[int(key)]
+        assert record.played == (lib_item.view_count > 0)
+        assert record.position_ms == lib_item.view_offset
+    assert ctx.complete_types == {"movie", "show", "season", "episode"}
+
+
+async def test_incremental_finds_changes_watch_state_and_deletions(
+    adapter: PlexAdapter, fake: FakePlex
+) -> None:
+    _, first = await full_sync(adapter)
+    lib = fake.library
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    movies = lib.keys_of("movie")
+    episodes = lib.keys_of("episode")
+    watched_before = next(k for k in movies if lib.items[k].view_count)
+    unwatched_before = next(k for k in movies if not lib.items[k].view_count and k != movies[0])
+    lib.touch([movies[0], episodes[0]])
+    lib.mark_unwatched(watched_before)
+    lib.mark_watched(unwatched_before)
+    lib.timeline(episodes[1], "paused", 123_000, None)
+    lib.delete([movies[-1]])
+    added = lib.add_movies(1)
+
+    ctx = ListingContext(full=False, since=since, state=first.state)
+    pages = await collect(adapter, ctx)
+
+    changed = items_of(pages)
+    assert set(changed) == {str(movies[0]), str(episodes[0]), str(added[0])}
+    data = user_data_of(pages)
+    assert not data[str(watched_before)].played and data[str(watched_before)].play_count == 0
+    assert data[str(unwatched_before)].played
+    assert data[str(episodes[1])].position_ms == 123_000
+    untouched = [k for k in movies[1:-1] if k not in (watched_before, unwatched_before)]
+    assert not {str(k) for k in untouched} & set(data)  # unchanged watch state is not resent
+    assert present_of(pages, "movie") == {str(k) for k in lib.keys_of("movie")}
+    assert str(movies[-1]) not in present_of(pages, "movie")
+    assert present_of(pages, "episode") == {str(k) for k in lib.keys_of("episode")}
+    assert ctx.complete_types == {"movie", "show", "season", "episode"}
+
+    # a second incremental with nothing changed reports no items and no watch changes
+    again = ListingContext(
+        full=False, since=datetime.now(UTC) + timedelta(seconds=600), state=ctx.state
+    )
+    pages = await collect(adapter, again)
+    assert items_of(pages) == {} and user_data_of(pages) == {}
+    assert present_of(pages, "movie") == {str(k) for k in lib.keys_of("movie")}
+
+
+async def test_incremental_lists_a_new_section_whole(adapter: PlexAdapter, fake: FakePlex) -> None:
+    _, first = await full_sync(adapter)
+    state = {**first.state, "sections": ["1"]}  # as if the show library was just shared
+    ctx = ListingContext(full=False, since=datetime.now(UTC), state=state)
+    pages = await collect(adapter, ctx)
+    assert Counter(i.type for p in pages for i in p.items) == {
+        "show": 2,
+        "season": 4,
+        "episode": 12,
+    }
+    assert ctx.state["sections"] == ["1", "2"]
+
+
+async def test_listing_that_shifts_mid_way_is_not_complete(fake: FakePlex, plex_url: str) -> None:
+    ad = make_adapter(plex_url, fake.config.token, id_page_size=2)
+    _, first = await full_sync(ad)
+    victims = fake.library.keys_of("movie")
+
+    def on_progress(phase: str, done: int, total: int | None) -> None:
+        if phase == "Movies: movie ids" and done == 2:
+            fake.library.delete([victims[0]])  # offsets shift under the listing
+
+    ctx = ListingContext(
+        full=False, since=datetime.now(UTC), state=first.state, progress=on_progress
+    )
+    await collect(ad, ctx)
+    assert "movie" not in ctx.complete_types
+    assert {"show", "season", "episode"} <= ctx.complete_types
+    await ad.aclose()
+
+
+async def test_write_back_reaches_the_server(adapter: PlexAdapter, fake: FakePlex) -> None:
+    movie = next(k for k in fake.library.keys_of("movie") if not fake.library.items[k].view_count)
+    await adapter.set_played(str(movie), "movie", True)
+    assert fake.library.items[movie].view_count == 1
+    await adapter.set_played(str(movie), "movie", False)
+    assert fake.library.items[movie].view_count == 0
+    assert fake.library.items[movie].last_viewed_at is None
+    await adapter.report_progress(str(movie), "movie", 61_000, 5_400_000, "paused")
+    assert fake.library.items[movie].view_offset == 61_000
+    duration = fake.library.items[movie].duration or 0
+    await adapter.report_progress(str(movie), "movie", duration - 1000, duration, "stopped")
+    assert fake.library.items[movie].view_count == 1  # past 90 %: watched
+
+
+async def test_stream_and_image_urls_work(
+    adapter: PlexAdapter, fake: FakePlex, plex_url: str
+) -> None:
+    pages, _ = await full_sync(adapter)
+    movie = next(i for i in (i for p in pages for i in p.items) if i.type == "movie")
+    direct = adapter.stream_url(movie.remote_id, "movie", movie.stream, "direct")
+    assert direct.startswith(plex_url + "/library/parts/") and "X-Plex-Token=" in direct
+    hls = adapter.stream_url(movie.remote_id, "movie", movie.stream, "hls")
+    assert "/video/:/transcode/universal/start.m3u8?" in hls
+    url, headers = adapter.image_request(movie.artwork["poster"])
+    assert fake.config.token not in url
+    async with httpx.AsyncClient() as http:
+        file = await http.get(direct, headers={"Range": "bytes=0-99"})
+        assert file.status_code == 206 and len(file.content) == 100
+        playlist = await http.get(hls)
+        assert playlist.status_code == 200 and playlist.text.startswith("#EXTM3U")
+        image = await http.get(url, headers=headers)
+        assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
+        assert (await http.get(url)).status_code == 401
+
+
+async def test_revoked_token_is_invalid_auth(adapter: PlexAdapter, fake: FakePlex) -> None:
+    fake.revoke_token()
+    with pytest.raises(InvalidAuth, match="expired or was revoked"):
+        await collect(adapter, ListingContext())
+    result = await adapter.test()
+    assert result.reachable and not result.authenticated
+
+
+async def test_unreachable_server_is_cannot_connect(fake: FakePlex) -> None:
+    ad = make_adapter(f"http://127.0.0.1:{free_port()}", fake.config.token)
+    with pytest.raises(CannotConnect):
+        await collect(ad, ListingContext())
+    result = await ad.test()
+    assert not result.reachable
+    await ad.aclose()
+
+
+async def test_transient_faults_are_retried(adapter: PlexAdapter, fake: FakePlex) -> None:
+    fake.faults.set("error", count=1, status=503, path_prefix="/library/sections/1/all")
+    pages, ctx = await full_sync(adapter)
+    assert (
+        "movie" in ctx.complete_types
+        and len([i for p in pages for i in p.items if i.type == "movie"]) == 7
+    )
+    fake.faults.set("truncate", count=1, path_prefix="/library/sections/2/all")
+    pages, ctx = await full_sync(adapter)
+    assert ctx.complete_types == {"movie", "show", "season", "episode"}
+    fake.faults.set("reset", count=1, path_prefix="/library/sections")
+    pages, ctx = await full_sync(adapter)
+    assert ctx.complete_types == {"movie", "show", "season", "episode"}
+
+
+async def test_persistent_5xx_is_cannot_connect(adapter: PlexAdapter, fake: FakePlex) -> None:
+    fake.faults.set("error", path_prefix="/library/sections/2/all")
+    ctx = ListingContext()
+    with pytest.raises(CannotConnect):
+        await collect(adapter, ctx)
+    assert "episode" not in ctx.complete_types
+
+
+async def test_test_reports_server_and_latency(adapter: PlexAdapter, fake: FakePlex) -> None:
+    result = await adapter.test()
+    assert result.reachable and result.authenticated
+    assert result.details["server"] == fake.config.name
+    assert result.details["version"] == fake.config.version
+    assert result.latency_ms is not None and result.latency_ms >= 0
+
+
+async def test_setup_pins_the_server_identity(fake: FakePlex, plex_url: str) -> None:
+    ad = make_adapter(plex_url, fake.config.token)
+    config = await ad.setup()
+    assert config.settings["machine_identifier"] == fake.config.machine_identifier
+    other = make_adapter(plex_url, fake.config.token, machine_identifier="another-server")
+    with pytest.raises(CannotConnect, match="different Plex server"):
+        await collect(other, ListingContext())
+    await ad.aclose()
+    await other.aclose()
+
+
+async def test_logs_never_carry_the_token(
+    fake: FakePlex, plex_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    dead = f"http://127.0.0.1:{free_port()}"
+    conns = [{"uri": dead, "local": True}, {"uri": plex_url, "local": False}]
+    ad = make_adapter(dead, fake.config.token, connections=conns)
+    await collect(ad, ListingContext())
+    fake.faults.set("error", count=1)
+    await ad.test()
+    fake.revoke_token()
+    with pytest.raises(InvalidAuth):
+        await collect(ad, ListingContext())
+    await ad.aclose()
+    assert "switching to remote" in caplog.text
+    assert fake.config.token not in caplog.text
