@@ -138,6 +138,51 @@ def ratio(label: str, ours: list[float], base: list[float]) -> None:
     print(f"  ratio {label:<20} p50 {p50:6.2f}   p95 {pct(ours, 95) / pct(base, 95):6.2f}")
 
 
+def bench_postgres(size: int, url: str) -> None:
+    """Our search on PostgreSQL vs a raw GIN tsquery with ts_rank ORDER BY, same queries."""
+    import sqlalchemy as sa
+
+    print(f"\n== {size:,} items (PostgreSQL)")
+    schema = f"reel_bench_{size}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    db = Database(f"{url}?options=-csearch_path%3D{schema},public")
+    try:
+        start = time.perf_counter()
+        generate_catalog(db, size, seed=1)
+        print(f"  built in {time.perf_counter() - start:.1f} s")
+        queries = list(iter_queries(n=200))
+        ours: list[float] = []
+        ranked: list[float] = []
+        raw_sql = sa.text(
+            "SELECT id FROM items WHERE to_tsvector('simple'::regconfig, search_text) "
+            "@@ to_tsquery('simple', :q) ORDER BY ts_rank(to_tsvector('simple'::regconfig, "
+            "search_text), to_tsquery('simple', :q)) DESC LIMIT 50"
+        )
+        with db.session() as session:
+            for q in queries[:20]:
+                search(session, SearchQuery(q, limit=50))
+            for q in queries:
+                ours.append(timed(lambda q=q: search(session, SearchQuery(q, limit=50)), repeat=3))
+                qwords = words(q)
+                if not qwords:
+                    continue
+                tsq = " & ".join(f"'{w}':*" for w in qwords)
+                ranked.append(
+                    timed(lambda t=tsq: session.execute(raw_sql, {"q": t}).all(), repeat=3)
+                )
+        report("search (ours)", ours)
+        report("raw tsquery ts_rank ORDER BY LIMIT 50", ranked)
+        ratio("ours/raw-ranked", ours, ranked)
+    finally:
+        db.dispose()
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
 def report(label: str, values: list[float]) -> None:
     print(f"  {label:<52} p50 {statistics.median(values):7.2f} ms   p95 {pct(values, 95):7.2f} ms")
 
@@ -145,9 +190,17 @@ def report(label: str, values: list[float]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="also measure on PostgreSQL, e.g. postgresql+psycopg://postgres@127.0.0.1/test",
+    )
+    parser.add_argument("--postgres-size", type=int, default=100_000)
     args = parser.parse_args()
     for size in args.sizes:
         bench_size(size)
+    if args.postgres:
+        bench_postgres(args.postgres_size, args.postgres)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ plan gathers a small candidate set in phases that each stop early, then ranks it
    unranked and LIMITed, only when phase 1 did not fill the page;
 3. typo tolerance: query words missing from the index vocabulary are corrected with
    rapidfuzz against it (SQLite, via fts5vocab) or matched by trigram word similarity
-   (PostgreSQL, pg_trgm), only when phases 1-2 found too little.
+   (PostgreSQL, pg_trgm), only when phases 1-2 found nothing: a query that already
+   matches as typed is not a typo, and trigram scans are the one costly step.
 
 Candidates are then ordered by tier (exact > title prefix > word prefix > fuzzy), kind
 (films, shows and channels before episodes), similarity and length.
@@ -95,11 +96,17 @@ def _fts_sqlite(
 
 
 def _fts_postgres(
-    session: Session, groups: list[list[str]], conds: list[Any], cap: int
+    session: Session,
+    groups: list[list[str]],
+    conds: list[Any],
+    cap: int,
+    *,
+    prefix_last: bool = True,
 ) -> list[Any]:
     parts = []
-    for alternatives in groups:
-        terms = " | ".join(f"'{w}':*" for w in alternatives)
+    for i, alternatives in enumerate(groups):
+        star = ":*" if (prefix_last or i < len(groups) - 1) else ""
+        terms = " | ".join(f"'{w}'{star}" for w in alternatives)
         parts.append(f"({terms})")
     tsq = " & ".join(parts)
     where = text(
@@ -145,21 +152,29 @@ def invalidate_vocabulary() -> None:
     VOCABULARY.invalidate()
 
 
+_PG_TERMS = text(
+    "SELECT term FROM search_terms WHERE term % :w ORDER BY similarity(term, :w) DESC LIMIT 100"
+)
+
+
 def _corrections(session: Session, word: str) -> list[str]:
-    vocab, by_len = VOCABULARY.get(session)
-    if word in vocab:
-        return [word]
-    choices: list[str] = []
-    for n in range(len(word) - 2, len(word) + 3):
-        choices.extend(by_len.get(n, ()))
+    """Index words within a small edit distance of `word` (itself if it is one)."""
+    if session.get_bind().dialect.name == "postgresql":
+        choices = list(session.execute(_PG_TERMS, {"w": word}).scalars())
+        if word in choices:
+            return [word]
+    else:
+        vocab, by_len = VOCABULARY.get(session)
+        if word in vocab:
+            return [word]
+        choices = []
+        for n in range(len(word) - 2, len(word) + 3):
+            choices.extend(by_len.get(n, ()))
     matches = process.extract(word, choices, scorer=fuzz.ratio, score_cutoff=72, limit=5)
     return [m[0] for m in matches]
 
 
-def _fuzzy(session: Session, qwords: list[str], q: str, conds: list[Any], cap: int) -> list[Any]:
-    if session.get_bind().dialect.name == "postgresql":
-        where = text("(:q)::text <% items.search_text").bindparams(q=q)
-        return _candidate_rows(session, where, conds, cap)
+def _fuzzy(session: Session, qwords: list[str], conds: list[Any], cap: int) -> list[Any]:
     groups = []
     for word in qwords:
         if len(word) < 3:
@@ -169,6 +184,8 @@ def _fuzzy(session: Session, qwords: list[str], q: str, conds: list[Any], cap: i
         if not corrected:
             return []
         groups.append(corrected)
+    if session.get_bind().dialect.name == "postgresql":
+        return _fts_postgres(session, groups, conds, cap, prefix_last=False)
     return _fts_sqlite(session, groups, False, conds, cap)
 
 
@@ -222,8 +239,8 @@ def search(session: Session, sq: SearchQuery, user_id: int | None = None) -> Pag
         else:
             found = _fts_sqlite(session, [[w] for w in qwords], True, conds, cap)
         rows.update((r.id, r) for r in found)
-    if len(rows) < want and any(len(w) >= 3 for w in qwords):
-        for r in _fuzzy(session, qwords, q, conds, cap):
+    if not rows and any(len(w) >= 3 for w in qwords):
+        for r in _fuzzy(session, qwords, conds, cap):
             if r.id not in rows:
                 rows[r.id] = r
                 fuzzy_ids.add(r.id)

@@ -375,9 +375,24 @@ def _create_search_index() -> None:
             "CREATE INDEX ix_items_search_tsv ON items "
             "USING gin (to_tsvector('simple'::regconfig, search_text))"
         )
+        # The words of every title, for spelling correction (SQLite has fts5vocab for it).
+        # Statement-level triggers keep it in step at one INSERT per bulk statement.
+        op.execute('CREATE TABLE search_terms (term text COLLATE "C" PRIMARY KEY)')
         op.execute(
-            "CREATE INDEX ix_items_search_trgm ON items USING gin (search_text public.gin_trgm_ops)"
+            "CREATE INDEX ix_search_terms_trgm ON search_terms USING gin (term public.gin_trgm_ops)"
         )
+        op.execute(
+            "CREATE FUNCTION items_search_terms() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            "BEGIN INSERT INTO search_terms(term) SELECT DISTINCT w FROM new_rows, "
+            "unnest(tsvector_to_array(to_tsvector('simple'::regconfig, new_rows.search_text))) "
+            "AS w ON CONFLICT DO NOTHING; RETURN NULL; END $$"
+        )
+        for event in ("INSERT", "UPDATE"):
+            op.execute(
+                f"CREATE TRIGGER items_search_terms_{event.lower()} AFTER {event} ON items "
+                "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
+                "EXECUTE FUNCTION items_search_terms()"
+            )
 
 
 def _drop_search_index() -> None:
@@ -388,4 +403,7 @@ def _drop_search_index() -> None:
         op.execute("DROP TABLE IF EXISTS items_fts")
     else:
         op.execute("DROP INDEX IF EXISTS ix_items_search_tsv")
-        op.execute("DROP INDEX IF EXISTS ix_items_search_trgm")
+        for event in ("insert", "update"):
+            op.execute(f"DROP TRIGGER IF EXISTS items_search_terms_{event} ON items")
+        op.execute("DROP FUNCTION IF EXISTS items_search_terms()")
+        op.execute("DROP TABLE IF EXISTS search_terms")
