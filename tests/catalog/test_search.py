@@ -47,7 +47,11 @@ def test_case_and_accent_insensitive(catalog: Catalog, query: str, expected: str
 
 @pytest.mark.parametrize(
     ("query", "expected"),
-    [("godfater", "The Godfather"), ("lord of the rngs", "The Lord of the Rings")],
+    [
+        ("godfater", "The Godfather"),
+        ("lord of the rngs", "The Lord of the Rings"),
+        ("amelei", "Amélie"),
+    ],
 )
 def test_typos_still_find_the_title(catalog: Catalog, query: str, expected: str) -> None:
     assert expected in titles(catalog, query)[:3]
