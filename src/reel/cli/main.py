@@ -30,7 +30,7 @@ app = typer.Typer(
 )
 
 # One module per subcommand; each exposes `register(app)`.
-COMMANDS = ("db", "search", "items", "show")
+COMMANDS = ("db", "search", "items", "show", "source", "sync")
 
 _debug = False
 
@@ -72,7 +72,9 @@ for _name in COMMANDS:
 def main() -> None:
     """Console entry point."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except (ReelError, SourceError, DatabaseError) as exc:
         _fail(str(exc), exc)
     except typer.Abort:

@@ -1,0 +1,1 @@
+"""In-process event bus and the typed events that flow on it."""
