@@ -37,6 +37,7 @@ def item_row(
     """The column values of an `items` row for `record` (without `id`)."""
     now = now or utcnow()
     ids = record.ids
+    title_words = text.search_title(record.title)
     return {
         "source_id": source_id,
         "library_id": library_id,
@@ -48,8 +49,8 @@ def item_row(
         "sort_title": record.sort_title,
         "original_title": record.original_title,
         "sort_key": text.sort_key(record.title, record.sort_title),
-        "search_title": text.search_title(record.title),
-        "search_text": text.search_text(record.title, record.original_title),
+        "search_title": title_words,
+        "search_text": text.search_text(record.title, record.original_title, title_words),
         "year": record.year,
         "overview": record.overview,
         "duration_ms": record.duration_ms,

@@ -26,6 +26,8 @@ _ARTICLES = ("the ", "a ", "an ", "le ", "la ", "les ", "l'", "der ", "die ", "d
 
 def fold(text: str) -> str:
     """Lower-case, accent-free, special letters spelled out, whitespace collapsed."""
+    if text.isascii():  # most titles: nothing to decompose, same result, 5x faster
+        return _SPACE.sub(" ", text.lower()).strip()
     text = text.translate(_SPECIAL)
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
@@ -53,9 +55,14 @@ def search_title(title: str) -> str:
     return " ".join(words(title))
 
 
-def search_text(title: str, original_title: str | None = None) -> str:
-    """What the full-text index holds for an item: its title and original title."""
-    parts = [search_title(title)]
+def search_text(
+    title: str, original_title: str | None = None, title_words: str | None = None
+) -> str:
+    """What the full-text index holds for an item: its title and original title.
+
+    `title_words` is `search_title(title)` when the caller has it already.
+    """
+    parts = [title_words if title_words is not None else search_title(title)]
     if original_title and original_title != title:
         parts.append(search_title(original_title))
     return " ".join(p for p in parts if p)
