@@ -19,6 +19,9 @@ if ((${#need_apt[@]})); then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >&2
 fi
 
+# The UI's vendored front-end libraries (pinned; a no-op when they are in place).
+scripts/fetch_frontend.sh
+
 PY="${PYTHON:-python3}"
 if [[ ! -x .venv/bin/python ]]; then
     "$PY" -m venv .venv
