@@ -41,12 +41,19 @@ def _json_dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+def _json_loads(value: Any) -> Any:
+    # A JSON column has NUMERIC affinity on SQLite, so a bare number comes back as one.
+    if isinstance(value, int | float):
+        return value
+    return orjson.loads(value)
+
+
 def create_db_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for `url` with Reel's connection settings applied."""
     parsed = make_url(url)
     # orjson for the JSON columns: several per item row, so it shows in sync times.
     kwargs.setdefault("json_serializer", _json_dumps)
-    kwargs.setdefault("json_deserializer", orjson.loads)
+    kwargs.setdefault("json_deserializer", _json_loads)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":

@@ -30,7 +30,18 @@ app = typer.Typer(
 )
 
 # One module per subcommand; each exposes `register(app)`.
-COMMANDS = ("db", "search", "items", "show", "source", "sync")
+COMMANDS = (
+    "db",
+    "search",
+    "items",
+    "show",
+    "source",
+    "sync",
+    "serve",
+    "user",
+    "watched",
+    "guide",
+)
 
 _debug = False
 

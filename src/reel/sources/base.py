@@ -112,6 +112,16 @@ class SourceAdapter(abc.ABC):
         """A playable URL, with credentials only where the server needs them in the URL."""
         raise NotImplementedError(f"{self.kind} sources do not provide streams")
 
+    def stream_request(
+        self, remote_id: str, item_type: str, stream: dict[str, str], mode: StreamMode = "direct"
+    ) -> tuple[str, dict[str, str]]:
+        """The URL and headers that fetch a stream server-side (the web app's proxy).
+
+        Servers that want their token in a header (Jellyfin 12) override this so the
+        token never reaches the browser.
+        """
+        return self.stream_url(remote_id, item_type, stream, mode), {}
+
     def image_request(self, ref: str) -> tuple[str, dict[str, str]]:
         """The URL and headers that fetch an artwork ref this adapter put in `artwork`."""
         return ref, {}

@@ -1,0 +1,1 @@
+"""Per-user watch state: positions, watched marks, home lists, and write-back to sources."""
