@@ -223,3 +223,7 @@ class Setting(Base):
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     value: Mapped[Any] = mapped_column(JSONType)
+
+
+# Local-file metadata tables live in their own module; importing it registers them.
+from reel.catalog import models_metadata as models_metadata  # noqa: E402

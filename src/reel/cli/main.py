@@ -41,6 +41,8 @@ COMMANDS = (
     "user",
     "watched",
     "guide",
+    "match",
+    "edit",
 )
 
 _debug = False

@@ -58,6 +58,8 @@ class RootScan:
     offline: bool = False
     reason: str | None = None
     unreadable: list[str] = field(default_factory=list)  # folders (relative) we could not list
+    # NFO sidecars (relative path → mtime_ns): a rescan re-reads only NFOs that changed.
+    nfos: dict[str, int] = field(default_factory=dict)
 
 
 def _skip_dir(name: str) -> bool:
@@ -116,6 +118,8 @@ def scan_root(root: Path, previous_count: int = 0, follow_symlinks: bool = False
                         stack.append((entry.path, child_rel))
                     continue
                 if not is_video(entry.name):
+                    if entry.name.lower().endswith(".nfo") and not entry.name.startswith("."):
+                        result.nfos[child_rel] = entry.stat(follow_symlinks=True).st_mtime_ns
                     continue
                 fst = entry.stat(follow_symlinks=True)
             except OSError:
@@ -130,4 +134,5 @@ def scan_root(root: Path, previous_count: int = 0, follow_symlinks: bool = False
         result.offline = True
         result.reason = f"root is empty but held {previous_count} files; assuming it is offline"
         result.files.clear()
+        result.nfos.clear()
     return result
