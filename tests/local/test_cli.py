@@ -34,10 +34,11 @@ def test_cli_identify_set_unlock_match(tmp_path: Path, media: Path, settings: Se
     assert added.returncode == 0, added.stderr
     synced = reel(env, "sync", "nas", "--json")
     assert synced.returncode == 0, synced.stderr
+    # `reel sync` identifies a local source's new files itself; a second pass finds none.
     out = reel(env, "identify", "--json")
     assert out.returncode == 0, out.stderr
     (report,) = json.loads(out.stdout)["sources"]
-    assert report["identified"] == 1 and report["enriched"] == 1
+    assert report["identified"] == 0 and report["enriched"] == 0
     items = json.loads(reel(env, "items", "--type", "movie", "--json").stdout)["items"]
     (movie,) = items
     assert movie["status"] == "enriched" and movie["ids"]["tmdb"] == str(ALIEN.id)

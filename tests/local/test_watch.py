@@ -8,8 +8,8 @@ from pathlib import Path
 
 from reel.catalog.db import Database
 from reel.config import Settings
+from reel.services.local_watch import owner, watch_local_sources
 from reel.services.sources import SourceService
-from reel.sources.local.watch import owner, watch_local_sources
 from tests.local.conftest import add_local, touch
 
 

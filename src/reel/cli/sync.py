@@ -18,7 +18,8 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from reel.cli.context import AppContext, app_context, emit_json
 from reel.cli.options import JsonOption
 from reel.cli.source import service
-from reel.sync.children import ChildrenSync
+from reel.playback.writeback import WriteBack
+from reel.services.syncing import PostSync
 from reel.sync.engine import ProgressFn, SyncEngine
 from reel.sync.outcome import SyncResult
 
@@ -45,20 +46,14 @@ async def _run(
     full: bool,
     progress: ProgressFn | None,
     results: list[SyncResult],
+    post: PostSync,
 ) -> None:
-    children = ChildrenSync(engine)
     for name in names or engine.sources.names():
         engine.sources.row(name)  # unknown names fail before anything runs
     for name in names or engine.sources.names():
         result = await engine.sync(name, full=full, progress=progress, _results=results)
         results.append(result)
-        if result.ok and engine.sources.adapter_class(name).capabilities.children_on_demand:
-            try:
-                count = await children.refresh_changed(name, result.changed_parents)
-            except Exception as exc:  # the catalog is synced; stale children wait
-                log.warning("background refresh of %s children failed: %s", name, exc)
-            else:
-                log.info("refreshed the children of %d items of %s", count, name)
+        await post.run(result)
 
 
 class _Bars:
@@ -116,8 +111,9 @@ def _sync(
     full: bool,
     results: list[SyncResult],
 ) -> None:
+    post = PostSync(engine, actx.settings, WriteBack(engine.sources))
     if not actx.err.is_terminal:
-        asyncio.run(_run(engine, names, full, None, results))
+        asyncio.run(_run(engine, names, full, None, results, post))
         return
     columns = (
         TextColumn("{task.description}"),
@@ -126,4 +122,4 @@ def _sync(
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=actx.err, transient=True) as progress:
-        asyncio.run(_run(engine, names, full, _Bars(progress), results))
+        asyncio.run(_run(engine, names, full, _Bars(progress), results, post))

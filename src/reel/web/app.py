@@ -30,7 +30,9 @@ from reel.events.types import SourceStatusChanged, SyncCompleted
 from reel.playback.state import PlaybackService
 from reel.playback.writeback import WriteBack, WriteBackRunner
 from reel.services.auth import AuthService
+from reel.services.local_watch import watch_local_sources
 from reel.services.sources import SourceService
+from reel.services.syncing import PostSync
 from reel.services.users import UserService
 from reel.sync.engine import SyncEngine
 from reel.web import errors
@@ -76,7 +78,7 @@ def build_services(
         writeback=writeback,
         writeback_runner=runner,
         adapters=AdapterPool(source_service),
-        syncs=SyncManager(engine, writeback),
+        syncs=SyncManager(engine, PostSync(engine, config, writeback)),
         # Its own subtree: LRU eviction must never delete a blob the metadata asset store
         # (same `ab/cd/<sha256>.<ext>` layout in `assets/`) counts as used.
         images=ImageCache(config.assets_dir / "cache", DEFAULT_IMAGE_BUDGET),
@@ -117,13 +119,19 @@ def create_app(
             stored = await asyncio.to_thread(settings_routes.load_settings, svc)
             settings_routes.apply_settings(svc, stored)
         listener = asyncio.create_task(_kick_on_return(svc))
+        stop_watching = asyncio.Event()
+        watcher = asyncio.create_task(
+            watch_local_sources(svc.db, svc.settings, stop_watching, engine=svc.syncs.engine)
+        )
         svc.writeback_runner.kick()
         try:
             yield
         finally:
+            stop_watching.set()
             listener.cancel()
-            with contextlib.suppress(BaseException):
-                await listener
+            for task in (listener, watcher):
+                with contextlib.suppress(BaseException):
+                    await asyncio.wait_for(task, timeout=5)
             await close_services(svc)
 
     app = FastAPI(

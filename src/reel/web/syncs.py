@@ -21,7 +21,7 @@ from sqlalchemy import select
 from reel.catalog.models import Base
 from reel.catalog.types import utcnow
 from reel.errors import Conflict
-from reel.playback.writeback import WriteBack
+from reel.services.syncing import PostSync
 from reel.sync.engine import SyncEngine
 from reel.sync.outcome import SyncResult
 
@@ -57,9 +57,9 @@ class Running:
 class SyncManager:
     """Starts, tracks and cancels syncs of one server process."""
 
-    def __init__(self, engine: SyncEngine, writeback: WriteBack | None = None) -> None:
+    def __init__(self, engine: SyncEngine, post: PostSync) -> None:
         self.engine = engine
-        self.writeback = writeback
+        self.post = post
         self.running: dict[str, Running] = {}
         self._turn = asyncio.Lock()
         self.results: list[SyncResult] = []
@@ -88,14 +88,7 @@ class SyncManager:
                     entry.source, full=entry.full, progress=self._progress
                 )
             self.results.append(result)
-            if result.ok and self.writeback is not None:
-                written = await self.writeback.flush(entry.source)
-                if written.written.get(entry.source):
-                    log.info(
-                        "wrote back %s watch-state change(s) to %s",
-                        written.written[entry.source],
-                        entry.source,
-                    )
+            await self.post.run(result)
             return result
         except asyncio.CancelledError:
             log.info("sync of %s cancelled", entry.source)
