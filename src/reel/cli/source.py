@@ -16,6 +16,8 @@ from rich.table import Table
 
 from reel.cli.context import AppContext, app_context, emit_json
 from reel.cli.options import JsonOption
+from reel.errors import ReelError
+from reel.services.plex_login import PlexLogin, PlexLoginResult
 from reel.services.sources import SourceInfo, SourceService
 
 NameArg = Annotated[str, typer.Argument(help="A name of your choice for this source.")]
@@ -57,6 +59,20 @@ def _add(
     actx = app_context(ctx)
     info = asyncio.run(service(actx).add(kind, name, settings, secrets))
     _added(actx, info, json)
+
+
+async def _login_plex(actx: AppContext, timeout: float, interval: float) -> PlexLoginResult:
+    login = PlexLogin(service(actx), actx.settings.plex_tv_url)
+    pin = await login.start()
+    # stderr, so that `--json` keeps stdout to the one JSON document
+    actx.err.print(
+        f"To sign in to Plex, open this link (code {pin.code}):\n{pin.auth_url}\n"
+        f"Waiting up to {timeout:.0f} s…",
+        highlight=False,
+        soft_wrap=True,
+    )
+    token = await login.wait(pin, timeout=timeout, interval=interval)
+    return await login.add_servers(token)
 
 
 def _redact(details: dict[str, Any]) -> dict[str, Any]:
@@ -146,6 +162,41 @@ def register(app: typer.Typer) -> None:
         paths = [str(p.expanduser().resolve()) for p in path]
         _add(ctx, "local", name, {"paths": paths, "library_kind": kind}, {}, json)
 
+    login_app = typer.Typer(
+        help="Sign in to an account and add every server it reaches.", no_args_is_help=True
+    )
+    source_app.add_typer(login_app, name="login")
+
+    @login_app.command("plex")
+    def login_plex(
+        ctx: typer.Context,
+        timeout: Annotated[
+            float, typer.Option("--timeout", min=1, help="Seconds to wait for the sign-in.")
+        ] = 300.0,
+        poll_interval: Annotated[float, typer.Option("--poll-interval", hidden=True, min=0)] = 1.0,
+        json: JsonOption = False,
+    ) -> None:
+        """Sign in on plex.tv with a PIN; one source per server the account can reach."""
+        actx = app_context(ctx)
+        result = asyncio.run(_login_plex(actx, timeout, poll_interval))
+        if json:
+            emit_json([s.to_json() for s in result.servers])
+        else:
+            for s in result.servers:
+                verb = "added" if s.action == "added" else "signed in again:"
+                actx.console.print(
+                    f"{verb} plex source {s.source.name!r} ({s.chosen.kind} connection, "
+                    f"{s.chosen.latency_ms:.0f} ms)"
+                )
+        for server, why in result.unreachable:
+            actx.err.print(f"skipped {server}: {why}", highlight=False)
+        if not result.servers:
+            raise ReelError(
+                "no Plex server of this account answered"
+                if result.unreachable
+                else "this Plex account has no servers"
+            )
+
     @source_app.command("list")
     def list_cmd(ctx: typer.Context, json: JsonOption = False) -> None:
         """Every source with its status, last sync and item counts."""
@@ -167,12 +218,15 @@ def register(app: typer.Typer) -> None:
     def test_cmd(ctx: typer.Context, name: NameArg, json: JsonOption = False) -> None:
         """Check reachability and sign-in, and show account facts."""
         actx = app_context(ctx)
-        result = asyncio.run(service(actx).test(name))
+        svc = service(actx)
+        result = asyncio.run(svc.test(name))
         details = _redact(result.details)
+        info = svc.get(name)
         if json:
             emit_json(
                 {
                     "name": name,
+                    "status": info.status,
                     "reachable": result.reachable,
                     "authenticated": result.authenticated,
                     "message": result.message,
@@ -185,6 +239,8 @@ def register(app: typer.Typer) -> None:
             auth = "signed in" if result.authenticated else "not signed in"
             latency = f" ({result.latency_ms:.0f} ms)" if result.latency_ms is not None else ""
             actx.console.print(f"{name}: {state}, {auth}{latency} — {result.message}")
+            if info.status in ("needs_sign_in", "offline"):
+                actx.console.print(f"  status: {info.status} (the catalog is kept)")
             for key, value in details.items():
                 actx.console.print(f"  {key}: {value}")
         if not (result.reachable and result.authenticated):

@@ -23,6 +23,7 @@ from reel.catalog.secrets import SecretBox
 from reel.config import Settings
 from reel.errors import Conflict, InvalidInput, NotFound, ReelError
 from reel.sources.base import SourceAdapter, SourceConfig, TestResult
+from reel.sources.errors import CannotConnect, SourceError
 from reel.sources.records import ITEM_TYPES
 from reel.sources.registry import ADAPTERS, UnknownSourceKind, adapter_class
 
@@ -33,6 +34,8 @@ ITEMS = Base.metadata.tables["items"]
 SETTINGS = Base.metadata.tables["settings"]
 
 INSTALL_ID_KEY = "install_id"
+# Statuses a successful `source test` clears (a failed sync's "error" waits for a sync).
+UNHEALTHY = frozenset({"offline", "needs_sign_in"})
 MIN_INTERVAL_S = 60
 
 
@@ -268,16 +271,46 @@ class SourceService:
         return self.get(name)
 
     async def test(self, name: str) -> TestResult:
-        """Reachability, credentials and account facts, straight from the adapter."""
+        """Reachability, credentials and account facts, straight from the adapter.
+
+        What the test learnt is kept: settings the adapter changed (the Plex connection that
+        answered) and the source's health — `needs_sign_in` when the server refused us,
+        `offline` when it could not be reached, back to `ok` once it answers again. Nothing
+        in the catalog is touched either way.
+        """
         row = self.row(name)
         config = self.config_of(row)
         adapter = self.adapter(config)
         try:
             result = await adapter.test()
+        except SourceError as exc:  # adapters should report, not raise; be safe anyway
+            result = TestResult(
+                reachable=not isinstance(exc, CannotConnect),
+                authenticated=False,
+                message=str(exc),
+            )
         finally:
             await adapter.aclose()
         self.save_settings(row, adapter.config)
+        self._record_health(row, result)
         return result
+
+    def _record_health(self, row: SourceRow, result: TestResult) -> None:
+        values: dict[str, Any] = {}
+        if not result.reachable:
+            values = {"status": "offline", "last_error": result.message or "server unreachable"}
+        elif not result.authenticated:
+            message = result.message or "the server refused the stored credentials"
+            if "sign in" not in message.lower():
+                message = f"{message}; sign in again"
+            values = {"status": "needs_sign_in", "last_error": message}
+        elif row.status in UNHEALTHY:
+            values = {"status": "ok", "last_error": None}
+        if values:
+            with self.db.engine.begin() as conn:
+                conn.execute(update(SOURCES).where(SOURCES.c.id == row.id).values(**values))
+            if values["status"] != row.status:
+                log.info("source %s is now %s", row.name, values["status"])
 
     def save_settings(self, row: SourceRow, config: SourceConfig) -> None:
         """Keep what an adapter learnt (e.g. the Plex connection that answered)."""
