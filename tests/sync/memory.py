@@ -33,7 +33,7 @@ class Scenario:
     """What the adapter serves next; tests mutate it between syncs."""
 
     pages: list[ListingPage] = field(default_factory=list)
-    complete: set[str] = field(default_factory=lambda: set(ITEM_TYPES))
+    complete: set[str] = field(default_factory=lambda: {*ITEM_TYPES, "programme"})
     fail_after: int | None = None  # raise `error` after yielding this many pages
     error: BaseException | None = None
     block_after: int | None = None  # wait forever after this many pages

@@ -15,7 +15,13 @@ from reel.events.bus import EventBus
 from reel.events.types import ItemsChanged, SourceStatusChanged, SyncCompleted, SyncStarted
 from reel.services.sources import SourceService
 from reel.sources.errors import BadResponse, CannotConnect, InvalidAuth
-from reel.sources.records import ItemRecord, ListingPage, ProgrammeRecord, UserDataRecord
+from reel.sources.records import (
+    ITEM_TYPES,
+    ItemRecord,
+    ListingPage,
+    ProgrammeRecord,
+    UserDataRecord,
+)
 from reel.sync.engine import SyncEngine
 from tests.sync import memory
 from tests.sync.conftest import add_source, dump, items
@@ -331,6 +337,30 @@ async def test_programmes_replaced_and_pruned(
     assert titles == ["New"]
 
 
+async def test_incomplete_guide_keeps_the_old_programmes(
+    db: Database, service: SourceService, engine: SyncEngine
+) -> None:
+    sc = await add_source(service, pages=memory.catalog(programmes=6))
+    await engine.sync("demo")
+    with db.engine.connect() as conn:
+        before = sorted(conn.execute(text("SELECT title FROM programmes")).scalars())
+    assert len(before) == 6
+    now = datetime.now(UTC)
+    sc.pages[-1] = ListingPage(
+        programmes=[ProgrammeRecord("epg1", now, now + timedelta(hours=1), "Half a guide")]
+    )
+    sc.complete = set(ITEM_TYPES)  # the guide broke off: no "programme"
+    assert (await engine.sync("demo")).ok
+    with db.engine.connect() as conn:
+        after = sorted(conn.execute(text("SELECT title FROM programmes")).scalars())
+    assert after == before
+    sc.complete.add("programme")
+    sc.pages[-1] = ListingPage()  # a whole guide with nothing in it empties ours
+    assert (await engine.sync("demo")).ok
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM programmes")).scalar() == 0
+
+
 async def test_state_saved_only_on_success_and_since_passed(
     db: Database, service: SourceService, engine: SyncEngine
 ) -> None:
@@ -408,8 +438,8 @@ async def test_remove_cascades_only_that_source(
         for table in ("libraries", "categories", "programmes", "sync_runs"):
             n = conn.execute(
                 text(f"SELECT count(*) FROM {table} t JOIN sources s ON s.id = t.source_id")
-            ).scalar()
-            total = conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+            ).scalar_one()
+            total = conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
             assert n == total and n > 0
         if db.dialect == "sqlite":
             conn.execute(text("INSERT INTO items_fts(items_fts) VALUES ('integrity-check')"))

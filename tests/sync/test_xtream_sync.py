@@ -16,7 +16,7 @@ from reel.catalog.models import Source
 from reel.catalog.search import SearchQuery, search
 from reel.catalog.secrets import SecretBox
 from reel.events.bus import EventBus
-from reel.events.types import ItemsChanged
+from reel.events.types import Event, ItemsChanged
 from reel.services.sources import SourceService
 from reel.sources.base import SourceConfig
 from reel.sources.http import RetryPolicy
@@ -221,12 +221,13 @@ async def test_items_changed_per_chunk(
     await add_panel(xservice, fake)
     seen: list[ItemsChanged] = []
     publish = xengine.bus.publish
-    xengine.bus.publish = lambda e: (
-        seen.append(e)
-        if isinstance(e, ItemsChanged)  # type: ignore[method-assign]
-        else None,
-        publish(e),
-    )[1]
+
+    def spy(event: Event) -> None:
+        if isinstance(event, ItemsChanged):
+            seen.append(event)
+        publish(event)
+
+    xengine.bus.publish = spy  # type: ignore[method-assign]
     result = await xengine.sync("panel")
     total = sum(result.added.values())
     sizes = [sum(len(v) for v in e.created.values()) for e in seen]

@@ -32,6 +32,7 @@ class UnitOfWork:
         self._engine = engine
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"reel-sync-{label}")
         self._conn: Connection | None = None
+        self._mmap_size: int | None = None
         self.committed = False
 
     @property
@@ -54,10 +55,24 @@ class UnitOfWork:
 
     def _open(self, source_id: int) -> None:
         self._conn = self._engine.connect()
+        if self._conn.dialect.name == "sqlite":
+            self._tune_sqlite(self._conn)
         self._conn.begin()
         self._conn.execute(
             update(SOURCES).where(SOURCES.c.id == source_id).values(status=SOURCES.c.status)
         )
+
+    def _tune_sqlite(self, conn: Connection) -> None:
+        """No memory-mapped reads for the sync's connection (restored on close).
+
+        A sync reads every row of its source (the hash map, sweeps); through the 256 MB
+        mmap window those pages stay resident in this process and count against its
+        memory, while the bounded page cache serves the same reads about as fast.
+        """
+        raw = conn.connection.driver_connection  # outside SQLAlchemy's transaction
+        assert raw is not None
+        self._mmap_size = int(raw.execute("PRAGMA mmap_size").fetchone()[0])
+        raw.execute("PRAGMA mmap_size=0")
 
     async def commit(self) -> None:
         # Shielded: once the commit has started, cancelling only stops our waiting.
@@ -87,6 +102,10 @@ class UnitOfWork:
         try:
             if conn.in_transaction() and not self.committed:
                 conn.rollback()
+            if self._mmap_size is not None:  # the pooled connection goes back as it came
+                raw = conn.connection.driver_connection
+                assert raw is not None
+                raw.execute(f"PRAGMA mmap_size={self._mmap_size}")
         finally:
             conn.close()
 
