@@ -183,3 +183,25 @@ def test_failures_are_one_line_with_exit_codes(reel: Reel, panel: XtreamFake) ->
     reel("source", "remove", "nope", code=1)
     dup = reel("source", "add", "m3u", "iptv", "--url", "/nonexistent.m3u", code=1)
     assert "already exists" in dup.stderr
+
+
+def test_show_fetches_an_xtream_series_episodes_on_first_open(
+    reel: Reel, panel: XtreamFake
+) -> None:
+    url, user = panel.config.public_url, panel.config.username
+    reel.json(
+        "source", "add", "xtream", "iptv", "--url", url, "--username", user, "--password", PASSWORD
+    )
+    reel.json("sync")
+    show = reel.json("items", "--type", "show", "--limit", "1")["items"][0]
+    opened = reel.json("show", str(show["id"]))
+    assert opened["children"], "seasons were fetched on first open"
+    assert all(s["type"] == "season" and s["children"] for s in opened["children"])
+    episodes = [e for s in opened["children"] for e in s["children"]]
+    assert all(e["type"] == "episode" and e["episode"] is not None for e in episodes)
+    # stored: a second open reads the catalog, even with the panel failing
+    panel.faults.set("error")
+    again = reel.json("show", str(show["id"]))
+    assert [e["id"] for s in again["children"] for e in s["children"]] == [
+        e["id"] for e in episodes
+    ]
