@@ -25,9 +25,13 @@ def _limit(limit: int) -> int:
 
 
 def continue_watching(session: Session, user_id: int, limit: int = 20) -> list[ItemView]:
-    """Started but unfinished films and episodes, most recently played first."""
-    ids = session.scalars(
-        select(PlaybackState.item_id)
+    """Started but unfinished films and episodes, most recently played first.
+
+    An item whose source gives no duration (Xtream films) takes the one the player
+    reported, so a progress bar can still be drawn.
+    """
+    rows = session.execute(
+        select(PlaybackState.item_id, PlaybackState.duration_ms)
         .join(Item, Item.id == PlaybackState.item_id)
         .where(
             PlaybackState.user_id == user_id,
@@ -38,7 +42,12 @@ def continue_watching(session: Session, user_id: int, limit: int = 20) -> list[I
         .order_by(PlaybackState.last_played_at.desc().nulls_last(), PlaybackState.item_id.desc())
         .limit(_limit(limit))
     ).all()
-    return load_views(session, list(ids), user_id)
+    views = load_views(session, [r.item_id for r in rows], user_id)
+    reported = {r.item_id: r.duration_ms for r in rows}
+    for view in views:
+        if view.duration_ms is None:
+            view.duration_ms = reported.get(view.id)
+    return views
 
 
 def _show_of() -> tuple[Any, Any]:

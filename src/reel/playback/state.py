@@ -10,12 +10,15 @@ loses nothing: the write-back service clears the flag once the server has it.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from sqlalchemy import Connection, and_, insert, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import aliased
 
 from reel.catalog.db import Database
@@ -36,6 +39,11 @@ SOURCES = Base.metadata.tables["sources"]
 PLAYED_FRACTION = 0.9  # like Jellyfin's default: past 90 % counts as watched
 PLAYABLE = ("movie", "episode")
 CONTAINERS = ("show", "season")
+# Attempts of one change when another transaction got in its way: the first row of an
+# item inserted by someone else in between, or a PostgreSQL deadlock victim.
+ATTEMPTS = 3
+RETRY_SQLSTATES = ("40001", "40P01")  # serialization_failure, deadlock_detected
+R = TypeVar("R")
 
 
 class StateView(msgspec.Struct):
@@ -115,56 +123,102 @@ class PlaybackService:
         """Store where playback is; past 90 % of the duration the item counts as watched."""
         if position_ms < 0 or (duration_ms is not None and duration_ms < 0):
             raise InvalidInput("positions and durations are milliseconds, zero or more")
-        with self.db.engine.begin() as conn:
-            target = self._target(conn, item_id)
-            if target.type in CONTAINERS:
-                raise InvalidInput(f"a {target.type} has no position; play one of its episodes")
-            duration = duration_ms or target.duration_ms
-            if target.type == "channel":
-                position_ms, duration = 0, None  # live: only "last played" means anything
-            current = self._current(conn, user_id, [item_id]).get(item_id)
-            finished = bool(duration) and position_ms >= PLAYED_FRACTION * float(duration or 0)
-            values: dict[str, Any] = {
-                "position_ms": 0 if finished else position_ms,
-                "duration_ms": duration,
-                "last_played_at": utcnow(),
-            }
-            if finished:
-                values["played"] = True
-                was_played = current is not None and current.played
-                count = current.play_count if current is not None else 0
-                values["play_count"] = count if was_played else count + 1
-            self._upsert(conn, user_id, {item_id: values}, current and {item_id: current}, target)
-            row = conn.execute(
-                select(PLAYBACK).where(PLAYBACK.c.user_id == user_id, PLAYBACK.c.item_id == item_id)
-            ).one()
+        row = self._write(
+            lambda conn: self._set_position(conn, user_id, item_id, position_ms, duration_ms)
+        )
         self._publish(user_id, [item_id])
         return _view(row)
 
+    def _set_position(
+        self,
+        conn: Connection,
+        user_id: int,
+        item_id: int,
+        position_ms: int,
+        duration_ms: int | None,
+    ) -> Any:
+        target = self._target(conn, item_id)
+        if target.type in CONTAINERS:
+            raise InvalidInput(f"a {target.type} has no position; play one of its episodes")
+        duration = duration_ms or target.duration_ms
+        if target.type == "channel":
+            position_ms, duration = 0, None  # live: only "last played" means anything
+        current = self._current(conn, user_id, [item_id]).get(item_id)
+        finished = bool(duration) and position_ms >= PLAYED_FRACTION * float(duration or 0)
+        values: dict[str, Any] = {
+            "position_ms": 0 if finished else position_ms,
+            "duration_ms": duration,
+            "last_played_at": utcnow(),
+        }
+        if finished:
+            values["played"] = True
+            was_played = current is not None and current.played
+            count = current.play_count if current is not None else 0
+            values["play_count"] = count if was_played else count + 1
+        self._upsert(conn, user_id, {item_id: values}, current and {item_id: current}, target)
+        return conn.execute(
+            select(PLAYBACK).where(PLAYBACK.c.user_id == user_id, PLAYBACK.c.item_id == item_id)
+        ).one()
+
     def set_watched(self, user_id: int, item_id: int, played: bool) -> StateView:
         """Mark watched or not; a show or season marks all of its episodes."""
-        with self.db.engine.begin() as conn:
-            target = self._target(conn, item_id)
-            ids = [item_id]
-            if target.type in CONTAINERS:
-                ids += self._descendants(conn, item_id)
-            current = self._current(conn, user_id, ids)
-            now = utcnow()
-            changes: dict[int, dict[str, Any]] = {}
-            for target_id in ids:
-                cur = current.get(target_id)
-                values: dict[str, Any] = {"played": played, "position_ms": 0}
-                if played:
-                    count = cur.play_count if cur is not None else 0
-                    values["play_count"] = count if cur is not None and cur.played else count + 1
-                    values["last_played_at"] = now
-                changes[target_id] = values
-            self._upsert(conn, user_id, changes, current, target)
-            row = conn.execute(
-                select(PLAYBACK).where(PLAYBACK.c.user_id == user_id, PLAYBACK.c.item_id == item_id)
-            ).one()
+        row, ids = self._write(lambda conn: self._set_watched(conn, user_id, item_id, played))
         self._publish(user_id, ids)
         return _view(row)
+
+    def _set_watched(
+        self, conn: Connection, user_id: int, item_id: int, played: bool
+    ) -> tuple[Any, list[int]]:
+        target = self._target(conn, item_id)
+        ids = [item_id]
+        if target.type in CONTAINERS:
+            ids += self._descendants(conn, item_id)
+        current = self._current(conn, user_id, ids)
+        now = utcnow()
+        changes: dict[int, dict[str, Any]] = {}
+        for target_id in ids:
+            cur = current.get(target_id)
+            values: dict[str, Any] = {"played": played, "position_ms": 0}
+            if played:
+                count = cur.play_count if cur is not None else 0
+                values["play_count"] = count if cur is not None and cur.played else count + 1
+                values["last_played_at"] = now
+            changes[target_id] = values
+        self._upsert(conn, user_id, changes, current, target)
+        row = conn.execute(
+            select(PLAYBACK).where(PLAYBACK.c.user_id == user_id, PLAYBACK.c.item_id == item_id)
+        ).one()
+        return row, ids
+
+    def _write(self, change: Callable[[Connection], R]) -> R:
+        """Run `change` in one write transaction, retried on contention that clears.
+
+        On SQLite the transaction claims the write lock before it reads anything: a
+        transaction that reads first and writes later fails at once ("database is
+        locked", no busy wait) when another writer committed in between — which is what
+        concurrent progress reports did. Claimed first, it waits its turn instead.
+        """
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                with self.db.engine.begin() as conn:
+                    if conn.dialect.name == "sqlite":
+                        claim_write_lock(conn)
+                    return change(conn)
+            except IntegrityError:
+                # Two first reports of one item raced to insert its row; the row exists
+                # now, so the next attempt updates it.
+                if attempt == ATTEMPTS:
+                    raise
+                log.debug("watch-state insert raced another; retrying (attempt %d)", attempt)
+            except OperationalError as exc:
+                # PostgreSQL picked this transaction as a deadlock or serialization victim:
+                # running it again succeeds. (SQLite's "locked" comes after its busy
+                # timeout has already waited; that one goes up as a 503.)
+                if attempt == ATTEMPTS or sqlstate(exc) not in RETRY_SQLSTATES:
+                    raise
+                log.info("watch-state change lost a lock race; retrying (attempt %d)", attempt)
+                time.sleep(0.02 * attempt)
+        raise AssertionError("unreachable")
 
     @staticmethod
     def _descendants(conn: Connection, item_id: int) -> list[int]:
@@ -237,6 +291,25 @@ class PlaybackService:
     def _publish(self, user_id: int, item_ids: list[int]) -> None:
         if self.bus is not None:
             self.bus.publish(WatchStateChanged(user_id=user_id, item_ids=item_ids))
+
+
+def claim_write_lock(conn: Connection) -> None:
+    """Take SQLite's write lock now (an UPDATE that changes nothing still takes it), so
+    the busy timeout applies; the same move as the sync engine's unit of work."""
+    conn.execute(update(PLAYBACK).where(PLAYBACK.c.user_id == -1).values(played=PLAYBACK.c.played))
+
+
+def sqlstate(exc: OperationalError) -> str | None:
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return str(code) if code else None
+
+
+def is_contention(exc: OperationalError) -> bool:
+    """Lock trouble another transaction caused (not a broken query): worth a retry later."""
+    if sqlstate(exc) in (*RETRY_SQLSTATES, "55P03"):  # + lock_not_available
+        return True
+    text = str(exc.orig).lower()
+    return "database is locked" in text or "database table is locked" in text
 
 
 def _view(row: Any) -> StateView:

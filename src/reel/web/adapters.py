@@ -19,6 +19,7 @@ from reel.catalog.models import Base
 from reel.errors import NotFound
 from reel.services.sources import SourceService
 from reel.sources.base import SourceAdapter
+from reel.web.threads import in_thread
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ class AdapterPool:
             found = self._adapters.get(source)
             if found is not None and now - found[0] < TTL_S:
                 return found[1]
-            config = await asyncio.to_thread(self.sources.config, source)
+            config = await in_thread(self.sources.config, source)
             adapter = self.sources.adapter(config)
             self._adapters[source] = (now, adapter)
         if found is not None:

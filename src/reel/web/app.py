@@ -37,12 +37,16 @@ from reel.services.users import UserService
 from reel.sync.engine import SyncEngine
 from reel.web import errors
 from reel.web.adapters import AdapterPool
+from reel.web.children import ChildrenFetcher
+from reel.web.extras import VodInfoCache
 from reel.web.images import ImageCache
 from reel.web.proxy import StreamProxy
 from reel.web.routes import auth, catalog, guide, media, playback, sources, sync, users
 from reel.web.routes import settings as settings_routes
 from reel.web.services import AppServices
 from reel.web.syncs import SyncManager
+from reel.web.threads import thread_limit
+from reel.web.writer import Writer
 from reel.web.ws import websocket_endpoint
 
 log = logging.getLogger(__name__)
@@ -83,8 +87,12 @@ def build_services(
         # (same `ab/cd/<sha256>.<ext>` layout in `assets/`) counts as used.
         images=ImageCache(config.assets_dir / "cache", DEFAULT_IMAGE_BUDGET),
         proxy=StreamProxy(b""),
+        writer=Writer(database.dialect),
+        children=ChildrenFetcher(),
+        vod_info=VodInfoCache(),
         owns_db=owns_db,
     )
+    svc.children.sync = svc.syncs.post.children
     svc.proxy.key = svc.signing_key
     return svc
 
@@ -111,10 +119,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        # Database calls run on worker threads; past a few per core they only fight over
-        # the GIL and the connection pool (measured with bench/web.py).
+        # Database calls run on worker threads, bounded by the connection pool (see
+        # web/threads.py; measured with bench/web.py).
         limiter = anyio.to_thread.current_default_thread_limiter()
-        limiter.total_tokens = WORKER_THREADS
+        pool_size = getattr(svc.db.engine.pool, "size", lambda: None)()
+        limiter.total_tokens = thread_limit(pool_size, WORKER_THREADS)
         with contextlib.suppress(Exception):
             stored = await asyncio.to_thread(settings_routes.load_settings, svc)
             settings_routes.apply_settings(svc, stored)
@@ -162,5 +171,7 @@ async def close_services(svc: AppServices) -> None:
     await svc.writeback_runner.close()
     await svc.adapters.close()
     await svc.proxy.close()
+    await svc.children.close()
+    svc.writer.close()
     if svc.owns_db:
         svc.db.dispose()

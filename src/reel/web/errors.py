@@ -13,17 +13,18 @@ from typing import Any
 import msgspec
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from reel.errors import ReelError
-from reel.services.auth import TooManyAttempts
+from reel.playback.state import is_contention
 from reel.sources.errors import CannotConnect, InvalidAuth, SourceError
 
 log = logging.getLogger(__name__)
 
 _encoder = msgspec.json.Encoder()
+BUSY_RETRY_S = 2
 
 
 def json_response(
@@ -55,8 +56,9 @@ def _validation_message(exc: RequestValidationError) -> str:
 async def _reel_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ReelError)
     headers = None
-    if isinstance(exc, TooManyAttempts):
-        headers = {"Retry-After": str(exc.retry_after)}
+    retry_after = getattr(exc, "retry_after", None)
+    if isinstance(retry_after, int):
+        headers = {"Retry-After": str(retry_after)}
     return error_response(str(exc) or type(exc).__name__, exc.status_code, headers)
 
 
@@ -101,6 +103,21 @@ async def _data_error(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _operational(request: Request, exc: Exception) -> Response:
+    """Lock contention (SQLite's busy timeout ran out while a sync held the write lock, a
+    PostgreSQL lock wait) is the server being busy, not broken: 503, try again shortly."""
+    assert isinstance(exc, OperationalError)
+    if is_contention(exc):
+        log.warning("database busy on %s %s: %s", request.method, request.url.path, exc.orig)
+        return error_response(
+            "the catalog is busy with another write (a sync, most likely); "
+            f"try again in {BUSY_RETRY_S} s",
+            503,
+            {"Retry-After": str(BUSY_RETRY_S)},
+        )
+    return await _unexpected(request, exc)
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response("internal error; the server log has the details", 500)
@@ -112,4 +129,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DataError, _data_error)
+    app.add_exception_handler(OperationalError, _operational)
     app.add_exception_handler(Exception, _unexpected)

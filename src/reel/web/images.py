@@ -20,6 +20,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from reel.web.threads import in_thread
+
 log = logging.getLogger(__name__)
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
@@ -177,12 +179,12 @@ class ImageCache:
 
     async def get(self, key: str, fetch: Fetch) -> CachedImage:
         """The cached image, fetching it once on a miss (concurrent misses share a fetch)."""
-        found = await asyncio.to_thread(self.lookup, key)
+        found = await in_thread(self.lookup, key)
         if found is not None:
             return found
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:
-            found = await asyncio.to_thread(self.lookup, key)
+            found = await in_thread(self.lookup, key)
             if found is not None:
                 return found
             body, content_type = await fetch()
@@ -191,7 +193,7 @@ class ImageCache:
             ext = image_ext(body, content_type)
             if ext is None:
                 raise ImageUnavailable("the source did not send an image")
-            stored = await asyncio.to_thread(self.store, key, body, ext)
+            stored = await in_thread(self.store, key, body, ext)
         self._locks.pop(key, None)
         return stored
 

@@ -7,7 +7,6 @@ cannot be). Bearer tokens are never sent automatically, so they need no CSRF che
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 from dataclasses import dataclass
 from typing import Annotated, Literal
@@ -19,6 +18,7 @@ from starlette.responses import Response
 from reel.errors import Forbidden
 from reel.services.auth import Login, Unauthorized, UserInfo
 from reel.web.services import AppServices, services
+from reel.web.threads import in_thread
 
 SESSION_COOKIE = "reel_session"
 CSRF_COOKIE = "reel_csrf"
@@ -81,7 +81,7 @@ async def principal(
     token = bearer.credentials if bearer is not None else None
     found = cached_principal(svc, cookie, token)
     if found is None:
-        found = await asyncio.to_thread(resolve_principal, svc, cookie, token)
+        found = await in_thread(resolve_principal, svc, cookie, token)
     if found is None:
         if token:
             raise Unauthorized("this API token is not valid (it may have been revoked)")

@@ -19,9 +19,12 @@ from reel.services.users import UserService
 
 if TYPE_CHECKING:
     from reel.web.adapters import AdapterPool
+    from reel.web.children import ChildrenFetcher
+    from reel.web.extras import VodInfoCache
     from reel.web.images import ImageCache
     from reel.web.proxy import StreamProxy
     from reel.web.syncs import SyncManager
+    from reel.web.writer import Writer
 
 
 @dataclass
@@ -39,12 +42,16 @@ class AppServices:
     syncs: SyncManager
     images: ImageCache
     proxy: StreamProxy
+    writer: Writer
+    children: ChildrenFetcher
+    vod_info: VodInfoCache
     owns_db: bool = False
     # Signs the segment references of rewritten HLS playlists (see proxy.py).
     signing_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
 
 
-def services(request: Request) -> AppServices:
-    """The app's services (a FastAPI dependency)."""
+async def services(request: Request) -> AppServices:
+    """The app's services (a FastAPI dependency). Async on purpose: FastAPI runs a plain
+    `def` dependency on a worker thread, one thread hop per request for a dict lookup."""
     svc: AppServices = request.app.state.reel
     return svc

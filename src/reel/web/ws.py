@@ -20,6 +20,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from reel.events.types import Event, WatchStateChanged
 from reel.web.security import SESSION_COOKIE, Principal, resolve_principal
 from reel.web.services import AppServices
+from reel.web.threads import in_thread
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ def _visible(event: Event, caller: Principal) -> bool:
 async def _authenticate(ws: WebSocket, svc: AppServices) -> Principal | None:
     token = ws.query_params.get("token")
     cookie = ws.cookies.get(SESSION_COOKIE)
-    return await asyncio.to_thread(resolve_principal, svc, cookie, token)
+    return await in_thread(resolve_principal, svc, cookie, token)
 
 
 async def websocket_endpoint(ws: WebSocket) -> None:

@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from reel.catalog.guide import MAX_CHANNELS, ChannelQuery, guide, now_next
 from reel.web.errors import json_response
+from reel.web.live import live_now, with_cards
 from reel.web.params import MAX_ID, QueryId
 from reel.web.security import CurrentUser
 from reel.web.services import AppServices, services
@@ -38,8 +39,14 @@ def epg_now(
     source: Annotated[str | None, Query(max_length=200)] = None,
     limit: Limit = 200,
 ) -> Response:
+    """Now/next per channel. With no channel, category or source: up to `limit` channels
+    that have a programme on now (Home's "Live now"), in channel-number order."""
     with svc.db.session() as session:
-        return json_response(now_next(session, _query(channels, category, source, limit)))
+        if channels or category is not None or source is not None:
+            found = now_next(session, _query(channels, category, source, limit)).channels
+        else:
+            found = live_now(session, limit)
+        return json_response({"channels": with_cards(session, found)})
 
 
 @router.get("/guide")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Annotated, Literal
 
@@ -20,6 +19,7 @@ from reel.web.proxy import Target, resolve
 from reel.web.routes.settings import load_settings
 from reel.web.security import CurrentUser
 from reel.web.services import AppServices, services
+from reel.web.threads import in_thread
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def _mode(item: ItemRef, mode: Mode) -> StreamMode:
 
 
 async def _target(svc: AppServices, item_id: int, mode: Mode) -> tuple[ItemRef, Target]:
-    item = await asyncio.to_thread(item_ref, svc.sources, item_id)
+    item = await in_thread(item_ref, svc.sources, item_id)
     adapter = await svc.adapters.get(item.source)
     return item, resolve(adapter, item, _mode(item, mode))
 
@@ -61,7 +61,7 @@ async def play_info(
     chosen = _mode(item, mode)
     ext = target.url.split("?")[0].rsplit(".", 1)[-1].lower() if "." in target.url else ""
     mime = MIME_BY_EXT.get("m3u8" if chosen == "hls" else ext) or MIME_BY_EXT.get(ext)
-    state = await asyncio.to_thread(svc.playback.get, caller.user.id, item_id)
+    state = await in_thread(svc.playback.get, caller.user.id, item_id)
     return json_response(
         {
             "url": f"/api/items/{item_id}/stream?mode={chosen}",
@@ -81,7 +81,7 @@ async def stream(
     """The media bytes through the proxy (Range → 206); HLS playlists are rewritten."""
     item, target = await _target(svc, item_id, mode)
     headers = dict(request.headers)
-    settings = await asyncio.to_thread(load_settings, svc)
+    settings = await in_thread(load_settings, svc)
     if settings["stream_mode"] == "redirect" and not target.headers and item.type != "channel":
         return RedirectResponse(target.url, status_code=302)
     return await svc.proxy.forward(item_id, target.url, target, headers)
@@ -111,7 +111,7 @@ async def image(
     svc: Svc,
 ) -> Response:
     """Artwork from the cache (fetched from the source once); served while it is offline."""
-    item = await asyncio.to_thread(item_ref, svc.sources, item_id)
+    item = await in_thread(item_ref, svc.sources, item_id)
     ref = item.artwork.get(kind)
     if not isinstance(ref, str) or not ref:
         raise NotFound(f"item {item_id} has no {kind} artwork")

@@ -6,7 +6,6 @@ answer never waits on a server that may be offline (the change stays queued then
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -43,7 +42,7 @@ def get_state(item_id: ItemId, caller: CurrentUser, svc: Svc) -> Response:
 @router.put("/items/{item_id}/progress")
 async def set_progress(item_id: ItemId, body: Progress, caller: CurrentUser, svc: Svc) -> Response:
     """Save the position (the player calls this every 10 s and on pause/stop)."""
-    state = await asyncio.to_thread(
+    state = await svc.writer.run(
         svc.playback.set_position, caller.user.id, item_id, body.position_ms, body.duration_ms
     )
     if state.pending_write_back:
@@ -54,7 +53,7 @@ async def set_progress(item_id: ItemId, body: Progress, caller: CurrentUser, svc
 @router.put("/items/{item_id}/watched")
 async def set_watched(item_id: ItemId, body: Watched, caller: CurrentUser, svc: Svc) -> Response:
     """Mark watched or unwatched (a show or season: all of its episodes)."""
-    state = await asyncio.to_thread(svc.playback.set_watched, caller.user.id, item_id, body.played)
+    state = await svc.writer.run(svc.playback.set_watched, caller.user.id, item_id, body.played)
     if state.pending_write_back:
         svc.writeback_runner.kick()
     return json_response(state)

@@ -25,6 +25,7 @@ export class VirtualGrid {
     this.next = null;
     this.done = false;
     this.total = total;
+    this.totalCapped = false;
     this.loading = false;
     this.error = null;
     this.generation = 0;
@@ -70,6 +71,7 @@ export class VirtualGrid {
     this.next = null;
     this.done = false;
     this.total = total;
+    this.totalCapped = false;
     this.error = null;
     this.loading = false;
     for (const node of this.nodes.values()) node.remove();
@@ -179,11 +181,12 @@ export class VirtualGrid {
       this.items.push(...page.items);
       this.next = page.next;
       this.done = !page.next || page.items.length === 0;
-      if (typeof page.total === "number") this.total = page.total;
-      if (this.done) this.total = this.items.length;
+      // A capped total ("10,000 or more") still sizes the scrollbar; the label says "+".
+      if (typeof page.total === "number") { this.total = page.total; this.totalCapped = Boolean(page.total_capped); }
+      if (this.done) { this.total = this.items.length; this.totalCapped = false; }
       this.el.setAttribute("aria-busy", "false");
       this.sizeInner();
-      this.onState({ loaded: this.items.length, total: this.total, done: this.done });
+      this.onState({ loaded: this.items.length, total: this.total, capped: this.totalCapped, done: this.done });
       if (this.done && this.items.length === 0 && this.emptyView) this.status.replaceChildren(this.emptyView());
     } catch (err) {
       if (err.name === "AbortError" || gen !== this.generation) return;

@@ -15,6 +15,9 @@ export default async function details({ el, params, shell }) {
   let parent = null;
   let alive = true;
   let selectedSeason = null;
+  // A show whose episodes were never fetched from its source (Xtream series): fetched
+  // on demand; null while idle, "loading", or the error to show.
+  let childrenFetch = null;
 
   async function fetchAll() {
     item = await api.get(`/items/${id}`);
@@ -45,6 +48,22 @@ export default async function details({ el, params, shell }) {
     if (!alive) return;
     shell.setTitle(item.title);
     render();
+    if (item.children_pending && childrenFetch === null) fetchChildren();
+  }
+
+  async function fetchChildren() {
+    childrenFetch = "loading";
+    render();
+    try {
+      const fetched = await api.post(`/items/${item.id}/children`);
+      if (!alive) return;
+      item = fetched;
+      childrenFetch = null;
+    } catch (err) {
+      if (!alive) return;
+      childrenFetch = err;
+    }
+    render();
   }
 
   function render() {
@@ -71,7 +90,8 @@ export default async function details({ el, params, shell }) {
     const offline = sources.every((s) => isOffline(s.source));
     const kv = h("dl", { class: "kv" },
       h("dt", null, sources.length > 1 ? "Sources" : "Source"),
-      h("dd", null, sources.map((s) => h("span", { class: "row", style: { display: "inline-flex", marginRight: "10px" } }, s.source,
+      h("dd", null, sources.map((s) => h("span", { class: "row source-copy", style: { display: "inline-flex", marginRight: "10px" } },
+        s.id && s.id !== item.id ? h("a", { href: `#/item/${s.id}`, title: `Open the copy in ${s.source}` }, s.source) : s.source,
         isOffline(s.source) ? h("span", { class: "badge danger" }, "offline") : statusOf(s.source) === "ok" ? h("span", { class: "badge ok" }, "online") : null))),
       item.original_title && item.original_title !== item.title ? [h("dt", null, "Original title"), h("dd", null, item.original_title)] : null,
       item.ids && Object.keys(item.ids).length ? [h("dt", null, "IDs"), h("dd", null, Object.entries(item.ids).map(([k, v]) => `${k}: ${v}`).join(" · "))] : null,
@@ -88,11 +108,19 @@ export default async function details({ el, params, shell }) {
     if (item.type === "channel") body.append(nowNext());
     const sections = [];
     if (Array.isArray(item.cast) && item.cast.length) sections.push(castSection(item.cast));
-    if (item.type === "show") sections.push(seasonsSection(item.children || []));
+    if (item.type === "show") sections.push(item.children_pending ? pendingEpisodes() : seasonsSection(item.children || []));
     if (item.type === "season") sections.push(episodesSection(item.children || []));
     replace(el,
       h("section", { class: "details" }, backdrop, h("div", { class: "details-body" }, poster, body)),
       sections);
+  }
+
+  function pendingEpisodes() {
+    if (childrenFetch && childrenFetch !== "loading") {
+      return errorState(childrenFetch, { retry: () => fetchChildren(), title: "Episodes not available yet" });
+    }
+    return h("div", { class: "panel", role: "status", "aria-live": "polite", id: "episodes-loading" },
+      h("p", { class: "muted" }, `Fetching the seasons and episodes from ${item.source}…`));
   }
 
   function playActions() {
@@ -100,7 +128,7 @@ export default async function details({ el, params, shell }) {
     let target = item;
     if (item.type === "show" || item.type === "season") {
       target = nextEpisode(item);
-      if (!target) return h("span", { class: "muted" }, "No episodes synced yet.");
+      if (!target) return h("span", { class: "muted" }, item.children_pending ? "Episodes are being fetched…" : "No episodes synced yet.");
     }
     const resume = target.position_ms > 0 && !target.played;
     const label = item.type === "show" || item.type === "season"
@@ -204,7 +232,7 @@ export default async function details({ el, params, shell }) {
     return h("section", { class: "shelf", "aria-label": "Cast" },
       h("div", { class: "shelf-head" }, h("h2", null, "Cast")),
       h("div", { class: "cast" }, cast.slice(0, 30).map((p) => h("div", { class: "person" },
-        h("div", { class: "face" }, p.image_url ? h("img", { src: p.image_url, alt: "", loading: "lazy" }) : (p.name || "?").slice(0, 1)),
+        h("div", { class: "face" }, p.image ? h("img", { src: p.image, alt: "", loading: "lazy" }) : (p.name || "?").slice(0, 1)),
         h("div", null, p.name), p.role ? h("div", { class: "faint" }, p.role) : null))));
   }
 

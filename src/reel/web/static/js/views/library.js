@@ -125,10 +125,10 @@ export default async function library({ el, params, shell }) {
     fetchPage, total: knownTotal(), emptyView,
     aspect: isLive ? 9 / 16 : 1.5, shape: isLive ? "channel" : "portrait",
     renderCard: (item) => card(item),
-    onState: ({ loaded, total, done, error }) => {
+    onState: ({ loaded, total, capped, done, error }) => {
       if (error) { countEl.textContent = ""; return; }
       const n = done ? loaded : total;
-      countEl.textContent = n != null ? `${count(n)} ${n === 1 ? "item" : "items"}` : `${count(loaded)}+ items`;
+      countEl.textContent = n != null ? `${count(n)}${capped ? "+" : ""} ${n === 1 && !capped ? "item" : "items"}` : `${count(loaded)}+ items`;
     },
   });
 

@@ -29,7 +29,7 @@ const FIELDS = {
   ],
   m3u: () => [
     input("url", "Playlist URL or path", { placeholder: "https://example.com/playlist.m3u", hint: "A URL, or a path to a file on the server." }),
-    input("epg_url", "Guide (XMLTV) URL or path", { required: false, placeholder: "https://example.com/epg.xml", hint: "Optional. Without it channels show no now/next." }),
+    input("epg", "Guide (XMLTV) URL or path", { required: false, placeholder: "https://example.com/epg.xml", hint: "Optional. Without it channels show no now/next." }),
   ],
   jellyfin: () => [
     input("url", "Server URL", { type: "url", placeholder: "http://jellyfin.local:8096" }),
@@ -199,6 +199,29 @@ export function addSourceDialog({ onAdded, existing = [] }) {
   return dlg;
 }
 
+// Settings shown (never edited) in the edit dialog, and the ones a form field edits.
+const EDITABLE = { url: true, epg: true, paths: true };
+
+function editFields(source) {
+  const settings = source.settings || {};
+  const secrets = source.secrets || {};
+  const make = FIELDS[source.kind];
+  if (!make) return [];
+  return make().map((f) => {
+    f.el.required = false;
+    if (f.name === "paths") f.el.value = (settings.paths || []).join(", ");
+    else if (settings[f.name] != null) f.el.value = String(settings[f.name]);
+    else if (f.name in secrets) {
+      // Secrets never come back from the server: say whether one is stored.
+      f.el.value = "";
+      f.el.placeholder = secrets[f.name] === "set" ? "Stored — leave empty to keep" : "Not set";
+      if (f.name === "url" || f.name === "epg") f.el.placeholder = settings[`${f.name}_display`] || f.el.placeholder;
+    }
+    f.initial = f.el.value;
+    return f;
+  });
+}
+
 export function editSourceDialog(source, { onSaved }) {
   const enabled = h("input", { type: "checkbox", name: "enabled", checked: source.enabled !== false });
   const secs = Number(source.sync_interval_s || 0);
@@ -207,36 +230,58 @@ export function editSourceDialog(source, { onSaved }) {
   const interval = h("select", { class: "input", name: "sync_interval" },
     options.map(([v, t]) => h("option", { value: v, selected: source.auto_sync ? Number(v) === secs : v === "0" }, t)));
   const error = h("p", { class: "form-error", role: "alert" });
-  const settings = source.settings && Object.keys(source.settings).length
-    ? h("dl", { class: "kv" }, Object.entries(source.settings).map(([k, v]) => [h("dt", null, k), h("dd", { style: { wordBreak: "break-all" } }, Array.isArray(v) ? v.join(", ") : String(v))]))
+  const nameInput = h("input", { class: "input", name: "name", required: true, maxlength: "200", value: source.name, autocomplete: "off" });
+  const fields = editFields(source);
+  const shown = Object.entries(source.settings || {}).filter(([k, v]) => !EDITABLE[k] && !k.endsWith("_display") && v !== null && typeof v !== "object");
+  const facts = shown.length
+    ? h("dl", { class: "kv" }, shown.map(([k, v]) => [h("dt", null, k.replace(/_/g, " ")), h("dd", { style: { wordBreak: "break-all" } }, String(v))]))
     : null;
-  const save = h("button", { class: "btn primary", type: "button" }, "Save");
+  const save = h("button", { class: "btn primary", type: "submit", form: "edit-source-form" }, "Save");
   const cancel = h("button", { class: "btn", type: "button" }, "Cancel");
-  const dlg = modal({
-    title: `Edit ${source.name}`,
-    body: [
-      h("div", { class: "row" }, kindIcon(source.kind), h("div", null, h("b", null, source.name), h("div", { class: "faint" }, KINDS[source.kind]?.label || source.kind))),
-      settings,
-      h("label", { class: "check" }, enabled, "Enabled (a disabled source is not synced; its items stay)"),
-      field("Sync automatically", interval),
-      error,
-    ],
-    actions: [cancel, save],
-  });
+  const form = h("form", { id: "edit-source-form", class: "stack", novalidate: true },
+    h("div", { class: "row" }, kindIcon(source.kind), h("div", null, h("b", null, source.name), h("div", { class: "faint" }, KINDS[source.kind]?.label || source.kind))),
+    field("Name", nameInput),
+    fields.map((f) => f.node),
+    fields.length ? h("p", { class: "faint" }, "Changing the address or the credentials signs in again before anything is saved.") : null,
+    facts,
+    h("label", { class: "check" }, enabled, "Enabled (a disabled source is not synced; its items stay)"),
+    field("Sync automatically", interval),
+    error);
+  const dlg = modal({ title: `Edit ${source.name}`, body: form, actions: [cancel, save], wide: true });
   cancel.addEventListener("click", () => dlg.close());
-  save.addEventListener("click", async () => {
-    save.disabled = true;
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    error.textContent = "";
     const s = Number(interval.value);
+    const body = { enabled: enabled.checked, auto_sync: s > 0, ...(s > 0 ? { sync_interval_s: s } : {}) };
+    const name = nameInput.value.trim();
+    if (!name) { error.textContent = "Give the source a name."; nameInput.focus(); return; }
+    if (name !== source.name) body.name = name;
+    const settings = {};
+    const secrets = {};
+    for (const f of fields) {
+      const v = f.name === "password" ? f.el.value : f.el.value.trim();
+      if (v === f.initial || (!v && (source.secrets || {})[f.name] !== undefined)) continue;
+      if (f.name === "paths") settings.paths = v.split(",").map((x) => x.trim()).filter(Boolean);
+      else if (SECRET_KEYS.has(f.name)) secrets[f.name] = v;
+      else settings[f.name] = v || null;
+    }
+    if (Object.keys(settings).length) body.settings = settings;
+    if (Object.keys(secrets).length) body.secrets = secrets;
+    save.disabled = true;
+    save.textContent = body.settings || body.secrets ? "Signing in…" : "Saving…";
     try {
-      const updated = await api.patch(`/sources/${source.id}`, { enabled: enabled.checked, auto_sync: s > 0, ...(s > 0 ? { sync_interval_s: s } : {}) });
-      toast(`Saved ${source.name}.`, "ok");
+      const updated = await api.patch(`/sources/${source.id}`, body);
+      toast(`Saved ${updated.name}.`, "ok");
       dlg.close();
       onSaved?.(updated);
     } catch (err) {
+      error.textContent = err.status === 409 && body.name ? `A source called “${name}” exists already, or it is syncing. ${err.message}` : err.message;
+    } finally {
       save.disabled = false;
-      error.textContent = err.message;
+      save.textContent = "Save";
     }
   });
+  nameInput.focus();
   return dlg;
 }
-
