@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import multiprocessing as mp
 import tempfile
 import time
@@ -55,6 +56,7 @@ def _serve_plex(sizes: Sizes, port: int, conn: Connection) -> None:
     from reel.testing.server import serve_in_thread
 
     fake = build(FakePlexConfig(sizes.movies, sizes.shows, sizes.seasons, sizes.episodes))
+    gc.freeze()  # the library lives as long as the process: keep it out of every collection
     with serve_in_thread(fake.app, port=port) as url:
         fake.advertise(url)
         conn.send(("ready", fake.config.token))
@@ -83,6 +85,7 @@ def _serve_jellyfin(sizes: Sizes, port: int, conn: Connection) -> None:
 
     cfg = FakeJellyfinConfig(sizes.movies, sizes.shows, sizes.seasons, sizes.episodes)
     fake = FakeJellyfin(cfg)
+    gc.freeze()
     with serve_in_thread(fake.app, port=port):
         conn.send(("ready", (cfg.username, cfg.password)))
         while True:

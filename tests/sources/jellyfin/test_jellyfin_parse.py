@@ -76,9 +76,11 @@ def test_mapping_is_total_and_faithful(raw: dict[str, Any]) -> None:
     assert record.remote_id == raw["Id"]
     ticks = raw.get("RunTimeTicks")
     assert record.duration_ms == (ticks // 10_000 if ticks and ticks > 0 else None)
+    expected_ids: dict[str, str] = {}
     for key, value in (raw.get("ProviderIds") or {}).items():
         if key.lower() in ("tmdb", "imdb", "tvdb") and value:
-            assert record.ids[key.lower()] == value
+            expected_ids[key.lower()] = value  # "Tmdb" and "TMDB" both given: the last wins
+    assert record.ids == expected_ids
     assert set(record.ids) <= {"tmdb", "imdb", "tvdb"}
     if record.type == "episode":
         assert record.parent_remote_id == (raw.get("SeasonId") or raw.get("SeriesId"))

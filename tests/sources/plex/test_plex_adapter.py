@@ -4,6 +4,7 @@ deletions, write-back, streams, and errors."""
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -101,18 +102,94 @@ async def test_incremental_finds_changes_watch_state_and_deletions(
     assert data[str(episodes[1])].position_ms == 123_000
     untouched = [k for k in movies[1:-1] if k not in (watched_before, unwatched_before)]
     assert not {str(k) for k in untouched} & set(data)  # unchanged watch state is not resent
+    # one movie deleted, one added: the count alone would not tell, the new addedAt does
     assert present_of(pages, "movie") == {str(k) for k in lib.keys_of("movie")}
     assert str(movies[-1]) not in present_of(pages, "movie")
-    assert present_of(pages, "episode") == {str(k) for k in lib.keys_of("episode")}
-    assert ctx.complete_types == {"movie", "show", "season", "episode"}
+    # episode, season and show counts add up: no id listing, so those types are not swept
+    assert present_of(pages, "episode") == set()
+    assert ctx.complete_types == {"movie"}
 
-    # a second incremental with nothing changed reports no items and no watch changes
+    # a second incremental with nothing changed reports nothing and lists no ids
     again = ListingContext(
         full=False, since=datetime.now(UTC) + timedelta(seconds=600), state=ctx.state
     )
     pages = await collect(adapter, again)
     assert items_of(pages) == {} and user_data_of(pages) == {}
+    assert all(not p.present_ids for p in pages) and again.complete_types == set()
+
+
+async def test_a_deletion_alone_is_swept(adapter: PlexAdapter, fake: FakePlex) -> None:
+    _, first = await full_sync(adapter)
+    lib = fake.library
+    show = lib.keys_of("show")[0]
+    lib.delete([show])  # the show, its seasons and episodes
+    ctx = ListingContext(full=False, since=datetime.now(UTC), state=first.state)
+    pages = await collect(adapter, ctx)
+    assert ctx.complete_types == {"show", "season", "episode"}
+    assert present_of(pages, "show") == {str(k) for k in lib.keys_of("show")}
+    assert str(show) not in present_of(pages, "show")
+    assert present_of(pages, "episode") == {str(k) for k in lib.keys_of("episode")}
+    assert present_of(pages, "movie") == set()
+
+
+async def test_hidden_delete_waits_for_the_periodic_sweep(fake: FakePlex, plex_url: str) -> None:
+    """An add the watermark cannot see (an old addedAt) hides a delete until the sweep."""
+    ad = make_adapter(plex_url, fake.config.token, sweep_every=3)
+    _, ctx = await full_sync(ad)
+    lib = fake.library
+    victim = lib.keys_of("movie")[0]
+    lib.delete([victim])
+    late = lib.add_movie()  # generated with an addedAt years in the past…
+    late.updated_at = int(time.time())  # …but refreshed now, so it is listed as changed
+    swept: list[set[str]] = []
+    for _ in range(2):
+        ctx = ListingContext(full=False, since=datetime.now(UTC), state=ctx.state)
+        pages = await collect(ad, ctx)
+        swept.append(present_of(pages, "movie"))
+        assert "movie" not in ctx.complete_types
+    assert swept == [set(), set()]
+    ctx = ListingContext(full=False, since=datetime.now(UTC), state=ctx.state)
+    pages = await collect(ad, ctx)  # the third sync since the last sweep lists every id
+    assert ctx.complete_types == {"movie", "show", "season", "episode"}
     assert present_of(pages, "movie") == {str(k) for k in lib.keys_of("movie")}
+    assert str(victim) not in present_of(pages, "movie")
+    assert ctx.state["syncs_since_sweep"] == 0
+    await ad.aclose()
+
+
+async def test_sweep_after_sweep_hours(adapter: PlexAdapter, fake: FakePlex) -> None:
+    _, first = await full_sync(adapter)
+    state = {**first.state, "swept_at": first.state["swept_at"] - 25 * 3600}
+    ctx = ListingContext(full=False, since=datetime.now(UTC), state=state)
+    pages = await collect(adapter, ctx)
+    assert ctx.complete_types == {"movie", "show", "season", "episode"}
+    assert present_of(pages, "movie") == {str(k) for k in fake.library.keys_of("movie")}
+
+
+async def test_unwatched_elsewhere_is_found_by_counts(adapter: PlexAdapter, fake: FakePlex) -> None:
+    _, first = await full_sync(adapter)
+    lib = fake.library
+    watched = [k for k in lib.keys_of("episode") if lib.items[k].view_count]
+    started = [k for k in lib.keys_of("movie") if lib.items[k].view_offset]
+    assert watched and started
+    lib.mark_unwatched(watched[0])
+    lib.mark_unwatched(started[0])
+    ctx = ListingContext(full=False, since=datetime.now(UTC), state=first.state)
+    data = user_data_of(await collect(adapter, ctx))
+    assert set(data) == {str(watched[0]), str(started[0])}
+    assert all(not d.played and d.position_ms == 0 and d.play_count == 0 for d in data.values())
+    assert str(watched[0]) not in ctx.state["watch"]["episode"]
+    again = ListingContext(full=False, since=datetime.now(UTC), state=ctx.state)
+    assert user_data_of(await collect(adapter, again)) == {}
+
+
+async def test_old_state_means_a_full_listing(adapter: PlexAdapter, fake: FakePlex) -> None:
+    state = {"version": 1, "sections": ["1", "2"], "watch": {}, "server": None}
+    ctx = ListingContext(full=False, since=datetime.now(UTC), state=state)
+    pages = await collect(adapter, ctx)
+    assert len(items_of(pages)) == 7 + 2 + 4 + 12
+    assert ctx.complete_types == {"movie", "show", "season", "episode"}
+    assert ctx.state["version"] == 2
 
 
 async def test_incremental_lists_a_new_section_whole(adapter: PlexAdapter, fake: FakePlex) -> None:
@@ -129,7 +206,7 @@ async def test_incremental_lists_a_new_section_whole(adapter: PlexAdapter, fake:
 
 
 async def test_listing_that_shifts_mid_way_is_not_complete(fake: FakePlex, plex_url: str) -> None:
-    ad = make_adapter(plex_url, fake.config.token, id_page_size=2)
+    ad = make_adapter(plex_url, fake.config.token, id_page_size=2, sweep_every=1)
     _, first = await full_sync(ad)
     victims = fake.library.keys_of("movie")
 

@@ -23,7 +23,7 @@ from reel.sources.jellyfin.const import (
 from reel.sources.records import ItemRecord, ItemType, LibraryKind, UserDataRecord
 
 
-class UserItemData(msgspec.Struct, rename="pascal"):
+class UserItemData(msgspec.Struct, rename="pascal", gc=False):
     """UserItemDataDto: the signed-in user's state for one item."""
 
     playback_position_ticks: int = 0
@@ -32,8 +32,12 @@ class UserItemData(msgspec.Struct, rename="pascal"):
     last_played_date: datetime | None = None
 
 
-class BaseItem(msgspec.Struct, rename="pascal"):
-    """The part of BaseItemDto the catalog needs."""
+class BaseItem(msgspec.Struct, rename="pascal", gc=False):
+    """The part of BaseItemDto the catalog needs.
+
+    Not tracked by the garbage collector (it cannot form cycles): tens of thousands of
+    decoded items otherwise make every collection during a listing walk all of them.
+    """
 
     id: str
     name: str | None = None

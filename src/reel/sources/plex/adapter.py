@@ -2,7 +2,8 @@
 
 Settings: `url` (the last connection that worked), `machine_identifier`, `connections`
 (from plex.tv discovery), `client_id` (this Reel install's X-Plex-Client-Identifier),
-optional `page_size` / `page_concurrency`. Secrets: `token`.
+optional `page_size` / `page_concurrency` / `id_page_size`, and `sweep_hours` /
+`sweep_every`: how stale a deletion may get at worst (see freshness.py). Secrets: `token`.
 
 When the remembered URL stops answering, every advertised connection is probed and the
 best one (local, remote, relay) replaces it in `config.settings["url"]`; the source code
@@ -37,6 +38,7 @@ from reel.sources.plex.const import (
     PROBE_TIMEOUT_S,
     PRODUCT,
 )
+from reel.sources.plex.freshness import SWEEP_EVERY, SWEEP_HOURS, Freshness
 from reel.sources.plex.parse import ServerRoot, to_library
 from reel.sources.plex.signin import (
     ChosenConnection,
@@ -69,6 +71,8 @@ class PlexAdapter(SourceAdapter):
             page_size=int(settings.get("page_size", PAGE_SIZE)),
             concurrency=int(settings.get("page_concurrency", PAGE_CONCURRENCY)),
             id_page_size=int(settings.get("id_page_size", ID_PAGE_SIZE)),
+            sweep_hours=float(settings.get("sweep_hours", SWEEP_HOURS)),
+            sweep_every=int(settings.get("sweep_every", SWEEP_EVERY)),
         )
         self.chosen: ChosenConnection | None = None
         self._client: PlexClient | None = None
@@ -202,14 +206,14 @@ class PlexAdapter(SourceAdapter):
             log.info("source %s: skipping libraries %s", self.config.name, skipped)
         kept = [s for s in sections if to_library(s) is not None]
         yield ListingPage(libraries=libraries)
-        prev = listing.previous_watch(ctx)
+        fresh = Freshness.load(ctx.state)
         if ctx.state.get("server") not in (None, root.machine_identifier):
-            prev = None  # a different server answers at this URL: trust nothing kept
+            fresh = None  # a different server answers at this URL: trust nothing kept
         ctx.state["server"] = root.machine_identifier
-        if ctx.full or ctx.since is None or prev is None:
+        if ctx.full or ctx.since is None or fresh is None:
             pages = listing.full(client, kept, ctx, self.options)
         else:
-            pages = listing.incremental(client, kept, ctx, self.options, prev)
+            pages = listing.incremental(client, kept, ctx, self.options, fresh)
         async for page in pages:
             yield page
 

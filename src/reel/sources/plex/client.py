@@ -147,6 +147,11 @@ class PlexClient:
             return parse_xml.items(body, what)
         return parse.decode(body, parse.ItemContainer, what)
 
+    async def count(self, path: str, params: Mapping[str, Any], *, what: str) -> int:
+        """How many items a listing holds, from an empty page (`X-Plex-Container-Size=0`)."""
+        page = await self._page(path, params, 0, 0, what)
+        return page.total_size if page.total_size is not None else len(page.metadata)
+
     async def pages(
         self,
         path: str,

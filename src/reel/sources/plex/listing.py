@@ -2,19 +2,20 @@
 
 Full: every section's items by type (shows, then seasons, then episodes, so parents come
 first), with watch state. Incremental, following what the server can and cannot tell us:
-- `updatedAt>>=` finds metadata changes (watch-state changes do not bump `updatedAt`);
+- `updatedAt>>=` finds metadata changes and new items (watch state does not bump it);
 - `lastViewedAt>>=` finds items watched or played since the last sync;
-- items marked unwatched lose `lastViewedAt`, so a cheap listing of ids with their view
-  count and offset is compared with the watch state kept in `ctx.state`; that same listing
-  reports which items still exist, and a type counts as complete (safe to sweep) only when
-  every section's id listing completed with consistent totals.
+- deletions and items marked unwatched leave no trace a filter can find, so counts decide
+  whether the ids or the watched sets must be listed (see freshness.py). A type counts as
+  complete (safe to sweep) only when every section's id listing completed with consistent
+  totals; when the counts prove nothing was removed the type is not swept at all.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from reel.sources.base import ListingContext
@@ -27,19 +28,21 @@ from reel.sources.plex.const import (
     TYPE_NUMBERS,
     WATCHABLE_TYPES,
 )
-from reel.sources.records import ItemRecord, ListingPage, UserDataRecord
+from reel.sources.plex.freshness import (
+    SWEEP_EVERY,
+    SWEEP_HOURS,
+    Freshness,
+    WatchMap,
+    count_key,
+    watch_entry,
+)
+from reel.sources.plex.watch import NO_ELEMENTS, WATCH_FIELDS, apply_page, verify_watch
+from reel.sources.records import ItemRecord, ItemType, ListingPage, UserDataRecord
 
 log = logging.getLogger(__name__)
 
-STATE_VERSION = 1
-# Only these fields for id listings: enough for existence and watch state, a fraction of
-# the bytes of full records.
-_ID_FIELDS = "ratingKey,type,viewCount,viewOffset,lastViewedAt"
-_NO_ELEMENTS = "Media,Genre,Guid,Role,Director,Writer,Producer,Country,Collection,Label,Image"
-
-# Watch state kept between syncs: {item type: {ratingKey: [viewCount, viewOffset]}}, only
-# for items with either non-zero (unwatched, unstarted items are the absence of an entry).
-WatchMap = dict[str, list[int]]
+# Id listings name only these fields: a fraction of the bytes of full records.
+ID_FIELDS = "ratingKey,addedAt"
 
 
 @dataclass(frozen=True)
@@ -48,20 +51,26 @@ class Options:
     concurrency: int
     id_page_size: int = ID_PAGE_SIZE
     skew_s: int = CLOCK_SKEW_S
+    sweep_hours: float = SWEEP_HOURS
+    sweep_every: int = SWEEP_EVERY
 
 
-def _watch_entry(md: parse.Metadata) -> list[int] | None:
-    count, offset = md.view_count or 0, md.view_offset or 0
-    return [count, offset] if count or offset else None
+@dataclass
+class _Pass:
+    """What one listing of one section saw, beyond its records."""
+
+    new: set[str] = field(default_factory=set)
+    newest: int = 0
 
 
-def _section_plan(sections: list[parse.Section]) -> list[tuple[str, parse.Section]]:
-    """(item type, section) pairs in parent-first order: movies, shows, seasons, episodes."""
-    plan: list[tuple[str, parse.Section]] = []
+def _plan(sections: list[parse.Section]) -> list[tuple[ItemType, list[parse.Section]]]:
+    """Item types in parent-first order (movies, shows, seasons, episodes) with the
+    sections that hold each."""
+    plan: list[tuple[ItemType, list[parse.Section]]] = []
     for item_type in ("movie", "show", "season", "episode"):
-        for section in sections:
-            if item_type in SECTION_ITEM_TYPES.get(section.type, ()):
-                plan.append((item_type, section))
+        holders = [s for s in sections if item_type in SECTION_ITEM_TYPES.get(s.type, ())]
+        if holders:
+            plan.append((item_type, holders))
     return plan
 
 
@@ -70,64 +79,70 @@ def _path(section: parse.Section) -> str:
 
 
 def _records(
-    container: parse.ItemContainer, item_type: str, library_id: str
-) -> tuple[list[ItemRecord], list[UserDataRecord]]:
-    items, user_data = [], []
+    container: parse.ItemContainer,
+    item_type: str,
+    library_id: str,
+    watch: WatchMap | None,
+    seen: _Pass,
+) -> ListingPage:
+    """Records and watch state of one page; keeps `watch` and the added-at watermark in step."""
+    items: list[ItemRecord] = []
+    user_data: list[UserDataRecord] = []
+    watermark, newest = seen.newest, seen.newest
     for md in container.metadata:
         if md.type != item_type:
             continue
         record = parse.to_item(md, library_id)
-        if record is not None:
-            items.append(record)
-        data = parse.to_user_data(md)
-        if data is not None:
-            user_data.append(data)
-    return items, user_data
-
-
-def previous_watch(ctx: ListingContext) -> dict[str, WatchMap] | None:
-    """The watch state saved by the last sync, or None when it cannot be trusted."""
-    if ctx.state.get("version") != STATE_VERSION or "sections" not in ctx.state:
-        return None
-    watch = ctx.state.get("watch")
-    return watch if isinstance(watch, dict) else None
+        if record is None:
+            continue
+        items.append(record)
+        added = md.added_at or 0
+        if added > watermark:
+            seen.new.add(record.remote_id)
+            newest = max(newest, added)
+        if watch is not None:
+            data = parse.to_user_data(md)
+            if data is not None:
+                user_data.append(data)
+            entry = watch_entry(md.view_count, md.view_offset)
+            if entry is None:
+                watch.pop(record.remote_id, None)
+            else:
+                watch[record.remote_id] = entry
+    seen.newest = newest
+    return ListingPage(items=items, user_data=user_data)
 
 
 async def full(
     client: PlexClient, sections: list[parse.Section], ctx: ListingContext, opts: Options
 ) -> AsyncIterator[ListingPage]:
     """Every item of every movie and show section, with watch state."""
-    complete = {t: True for t in TYPE_NUMBERS}
-    watch: dict[str, WatchMap] = {t: {} for t in WATCHABLE_TYPES}
-    for item_type, section in _section_plan(sections):
-        stats = PageStats()
-        params = {"type": TYPE_NUMBERS[item_type], "includeGuids": 1}
-        what = f"the {item_type}s of library {section.title!r}"
-        async for page in client.pages(
-            _path(section),
-            params,
-            what=what,
-            stats=stats,
-            page_size=opts.page_size,
-            concurrency=opts.concurrency,
-        ):
-            items, user_data = _records(page, item_type, str(section.key))
-            if item_type in WATCHABLE_TYPES:
-                for md in page.metadata:
-                    entry = _watch_entry(md)
-                    if entry is not None:
-                        watch[item_type][str(md.rating_key)] = entry
-            ctx.report(
-                f"{section.title}: {item_type}s", stats.rows, max(stats.totals, default=None)
-            )
-            yield ListingPage(items=items, user_data=user_data)
-        if not stats.complete:
-            log.warning("listing of %s changed while paging; not sweeping %ss", what, item_type)
-            complete[item_type] = False
-    ctx.complete_types.update(t for t, ok in complete.items() if ok)
-    ctx.state.update(
-        {"version": STATE_VERSION, "watch": watch, "sections": [str(s.key) for s in sections]}
-    )
+    fresh = Freshness(swept_at=time.time())
+    for item_type, holders in _plan(sections):
+        watch: WatchMap | None = {} if item_type in WATCHABLE_TYPES else None
+        complete = True
+        for section in holders:
+            stats, seen = PageStats(), _Pass()
+            params = {"type": TYPE_NUMBERS[item_type], "includeGuids": 1}
+            what = f"the {item_type}s of library {section.title!r}"
+            async for page in client.pages(
+                _path(section), params, what=what, stats=stats,
+                page_size=opts.page_size, concurrency=opts.concurrency,
+            ):  # fmt: skip
+                ctx.report(
+                    f"{section.title}: {item_type}s", stats.rows, max(stats.totals, default=None)
+                )
+                yield _records(page, item_type, str(section.key), watch, seen)
+            if stats.complete:
+                fresh.counts[count_key(str(section.key), item_type)] = [stats.rows, seen.newest]
+            else:
+                log.warning("listing of %s changed while paging; not sweeping", what)
+                complete = False
+        if complete:
+            ctx.complete_types.add(item_type)
+        if watch is not None:
+            fresh.watch[item_type] = watch
+    fresh.save(ctx.state, [str(s.key) for s in sections])
 
 
 async def incremental(
@@ -135,101 +150,135 @@ async def incremental(
     sections: list[parse.Section],
     ctx: ListingContext,
     opts: Options,
-    prev: dict[str, WatchMap],
+    fresh: Freshness,
 ) -> AsyncIterator[ListingPage]:
-    """Changed metadata, changed watch state, and the ids that still exist."""
+    """Changed metadata and watch state; ids only when the counts cannot vouch for them."""
     assert ctx.since is not None
     since = int(ctx.since.timestamp()) - opts.skew_s
-    complete = {t: True for t in TYPE_NUMBERS}
-    seen: dict[str, WatchMap] = {t: {} for t in WATCHABLE_TYPES}
-    sent: set[str] = set()
-    known = set(ctx.state.get("sections") or [])
-    for item_type, section in _section_plan(sections):
-        number, library_id = TYPE_NUMBERS[item_type], str(section.key)
-        path, title = _path(section), section.title
-        # A section we have never listed (newly shared or created) holds old items the
-        # date filters would miss: list it whole.
-        new_section = library_id not in known
-        changed: dict[str, Any] = {"type": number, "includeGuids": 1}
-        if not new_section:
-            changed["updatedAt>>"] = since
-        async for page in client.pages(
-            path, changed, what=f"changed {item_type}s of {title!r}",
-            page_size=opts.page_size, concurrency=opts.concurrency,
-        ):  # fmt: skip
-            items, user_data = _records(page, item_type, library_id)
-            sent.update(u.remote_id for u in user_data)
-            yield ListingPage(items=items, user_data=user_data)
-        if item_type in WATCHABLE_TYPES and not new_section:
-            viewed = {"type": number, "lastViewedAt>>": since, "includeFields": _ID_FIELDS,
-                      "excludeElements": _NO_ELEMENTS}  # fmt: skip
+    keys = [str(s.key) for s in sections]
+    before = set(ctx.state.get("sections") or [])
+    gone = before - set(keys)
+    sweep_all = bool(gone) or fresh.sweep_due(opts.sweep_hours, opts.sweep_every)
+    counts: dict[str, list[int]] = {}
+    swept_every_type = True
+    for item_type, holders in _plan(sections):
+        number = TYPE_NUMBERS[item_type]
+        watch = fresh.watch.setdefault(item_type, {}) if item_type in WATCHABLE_TYPES else None
+        passes: dict[str, _Pass] = {}
+        whole: set[str] = set()
+        for section in holders:
+            library_id = str(section.key)
+            known = fresh.counts.get(count_key(library_id, item_type))
+            if library_id not in before:
+                known = None  # a section shared or created since: nothing it holds is known
+            # Without a count every item is "new", which also collects the whole section's ids.
+            seen = passes[library_id] = _Pass(newest=known[1] if known else -1)
+            params: dict[str, Any] = {"type": number, "includeGuids": 1}
+            if known is not None:
+                params["updatedAt>>"] = since
+            # A section we hold no count for (new, or its last listing shifted) holds old
+            # items the date filter would miss: list it whole.
+            stats = PageStats()
             async for page in client.pages(
-                path, viewed, what=f"recently watched {item_type}s of {title!r}",
-                page_size=opts.id_page_size, concurrency=opts.concurrency,
+                _path(section), params, what=f"changed {item_type}s of {section.title!r}",
+                stats=stats, page_size=opts.page_size, concurrency=opts.concurrency,
             ):  # fmt: skip
-                user_data = [_user_data(md, item_type) for md in page.metadata]
-                sent.update(u.remote_id for u in user_data)
-                yield ListingPage(user_data=user_data)
-        stats = PageStats()
-        ids = {"type": number, "includeFields": _ID_FIELDS if item_type in WATCHABLE_TYPES
-               else "ratingKey,type", "excludeElements": _NO_ELEMENTS}  # fmt: skip
-        async for page in client.pages(
-            path, ids, what=f"the {item_type} ids of {title!r}", stats=stats,
-            page_size=opts.id_page_size, concurrency=opts.concurrency,
-        ):  # fmt: skip
-            present = [str(md.rating_key) for md in page.metadata]
-            user_data = []
-            if item_type in WATCHABLE_TYPES:
-                user_data = _watch_changes(page, item_type, prev.get(item_type, {}), seen, sent)
-            ctx.report(f"{title}: {item_type} ids", stats.rows, max(stats.totals, default=None))
-            yield ListingPage(present_ids={item_type: present}, user_data=user_data)
-        if not stats.complete:
-            log.warning("id listing of %ss in %r incomplete; not sweeping", item_type, title)
-            complete[item_type] = False
-    ctx.complete_types.update(t for t, ok in complete.items() if ok)
-    watch: dict[str, WatchMap] = {}
-    for item_type in WATCHABLE_TYPES:
-        if complete[item_type]:
-            watch[item_type] = seen[item_type]
-        else:  # keep what we did not see this time
-            watch[item_type] = {**prev.get(item_type, {}), **seen[item_type]}
-    ctx.state.update(
-        {"version": STATE_VERSION, "watch": watch, "sections": [str(s.key) for s in sections]}
-    )
+                yield _records(page, item_type, library_id, watch, seen)
+            if known is None and stats.complete:
+                whole.add(library_id)
+                counts[count_key(library_id, item_type)] = [stats.rows, max(seen.newest, 0)]
+            if watch is not None and known is not None:
+                async for page in _recent_plays(client, section, number, since, opts):
+                    yield apply_page(page, item_type, watch)
+        # Deletions: the counts must add up, else list the ids.
+        need_ids = sweep_all
+        for section in holders:
+            library_id = str(section.key)
+            key = count_key(library_id, item_type)
+            if library_id in whole or need_ids:
+                continue
+            known = fresh.counts.get(key) if library_id in before else None
+            total = await client.count(
+                _path(section), {"type": number}, what=f"the {item_type} count of {section.title!r}"
+            )
+            seen = passes[library_id]
+            if known is not None and total == known[0] + len(seen.new):
+                counts[key] = [total, seen.newest]
+            else:
+                log.info(
+                    "%ss of %r: %d on the server, %s known + %d new; listing ids",
+                    item_type, section.title, total, known[0] if known else "none", len(seen.new),
+                )  # fmt: skip
+                need_ids = True
+        if need_ids:
+            complete, present = True, set[str]()
+            for section in holders:
+                if str(section.key) in whole:
+                    continue
+                async for ids in _ids(client, section, item_type, ctx, opts, counts, passes):
+                    present.update(ids.present_ids[item_type])
+                    yield ids
+                complete = complete and count_key(str(section.key), item_type) in counts
+            if complete:
+                ctx.complete_types.add(item_type)
+                if watch is not None:  # deleted items must not linger in the watch map
+                    present.update(k for lib in whole for k in passes[lib].new)
+                    for key in [k for k in watch if k not in present]:
+                        del watch[key]
+            swept_every_type = swept_every_type and complete
+        else:
+            swept_every_type = False
+        if watch is not None:
+            async for changes in verify_watch(client, holders, item_type, watch, opts):
+                yield changes
+    fresh.counts = counts
+    if sweep_all and swept_every_type:
+        fresh.swept_at, fresh.syncs_since_sweep = time.time(), 0
+    else:
+        fresh.syncs_since_sweep += 1
+    fresh.save(ctx.state, keys)
 
 
-def _user_data(md: parse.Metadata, item_type: str) -> UserDataRecord:
-    count = max(md.view_count or 0, 0)
-    return UserDataRecord(
-        remote_id=str(md.rating_key),
-        type=item_type,  # type: ignore[arg-type]
-        position_ms=max(md.view_offset or 0, 0),
-        played=count > 0,
-        play_count=count,
-        last_played_at=parse.timestamp(md.last_viewed_at),
-    )
+async def _recent_plays(
+    client: PlexClient, section: parse.Section, number: int, since: int, opts: Options
+) -> AsyncIterator[parse.ItemContainer]:
+    params = {"type": number, "lastViewedAt>>": since, "includeFields": WATCH_FIELDS,
+              "excludeElements": NO_ELEMENTS}  # fmt: skip
+    async for page in client.pages(
+        _path(section), params, what=f"recently watched items of {section.title!r}",
+        page_size=opts.id_page_size, concurrency=opts.concurrency,
+    ):  # fmt: skip
+        yield page
 
 
-def _watch_changes(
-    page: parse.ItemContainer,
-    item_type: str,
-    prev: WatchMap,
-    seen: dict[str, WatchMap],
-    sent: set[str],
-) -> list[UserDataRecord]:
-    """Watch state that differs from the last sync and was not reported by the filters."""
-    changes = []
-    for md in page.metadata:
-        key = str(md.rating_key)
-        entry = _watch_entry(md)
-        if entry is not None:
-            seen[item_type][key] = entry
-        if entry != prev.get(key) and key not in sent:
-            changes.append(_user_data(md, item_type))
-    return changes
-
-
-def state_summary(state: dict[str, Any]) -> dict[str, int]:
-    """Sizes of the kept watch state, for logs and diagnostics."""
-    watch = state.get("watch") or {}
-    return {t: len(v) for t, v in watch.items() if isinstance(v, dict)}
+async def _ids(
+    client: PlexClient,
+    section: parse.Section,
+    item_type: ItemType,
+    ctx: ListingContext,
+    opts: Options,
+    counts: dict[str, list[int]],
+    passes: dict[str, _Pass],
+) -> AsyncIterator[ListingPage]:
+    """Every id of one type in one section; records the count only when it was complete."""
+    library_id, title = str(section.key), section.title
+    params = {"type": TYPE_NUMBERS[item_type], "includeFields": ID_FIELDS,
+              "excludeElements": NO_ELEMENTS}  # fmt: skip
+    stats = PageStats()
+    newest = passes[library_id].newest
+    async for page in client.pages(
+        _path(section), params, what=f"the {item_type} ids of {title!r}", stats=stats,
+        page_size=opts.id_page_size, concurrency=opts.concurrency,
+    ):  # fmt: skip
+        present = []
+        for md in page.metadata:
+            present.append(str(md.rating_key))
+            newest = max(newest, md.added_at or 0)
+        ctx.report(f"{title}: {item_type} ids", stats.rows, max(stats.totals, default=None))
+        yield ListingPage(present_ids={item_type: present})
+    key = count_key(library_id, item_type)
+    if stats.complete:
+        counts[key] = [stats.rows, newest]
+    else:
+        log.warning("id listing of %ss in %r incomplete; not sweeping", item_type, title)
+        counts.pop(key, None)

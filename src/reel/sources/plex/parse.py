@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from reel.sources.errors import BadResponse
-from reel.sources.records import ItemRecord, ItemType, LibraryRecord, UserDataRecord
+from reel.sources.records import ItemRecord, LibraryRecord, UserDataRecord
 
 T = TypeVar("T")
 
@@ -30,31 +30,37 @@ _LEGACY_AGENTS = {
 }
 
 
-class Tag(msgspec.Struct):
+class Tag(msgspec.Struct, gc=False):
     tag: str = ""
 
 
-class GuidRef(msgspec.Struct):
+class GuidRef(msgspec.Struct, gc=False):
     id: str = ""
 
 
-class Part(msgspec.Struct, rename="camel"):
+class Part(msgspec.Struct, rename="camel", gc=False):
     key: str | None = None
     container: str | None = None
     duration: int | None = None
     size: int | None = None
 
 
-class Media(msgspec.Struct, rename="camel"):
+class Media(msgspec.Struct, rename="camel", gc=False):
     container: str | None = None
     video_codec: str | None = None
     audio_codec: str | None = None
     video_resolution: str | int | None = None
-    parts: list[Part] = msgspec.field(default_factory=list, name="Part")
+    parts: tuple[Part, ...] = msgspec.field(default=(), name="Part")
 
 
-class Metadata(msgspec.Struct, rename="camel"):
-    """One metadata item of a listing; fields we do not use are skipped by the decoder."""
+class Metadata(msgspec.Struct, rename="camel", gc=False):
+    """One metadata item of a listing; fields we do not use are skipped by the decoder.
+
+    These structs (and Media, Part, Tag, GuidRef, with tuples for child elements) are not
+    tracked by the garbage collector — they cannot form cycles — because a 100k-item
+    listing otherwise makes each collection walk every decoded item (a third of the
+    listing's CPU time when measured).
+    """
 
     rating_key: str | int
     type: str = ""
@@ -82,9 +88,9 @@ class Metadata(msgspec.Struct, rename="camel"):
     content_rating: str | None = None
     studio: str | None = None
     originally_available_at: str | None = None
-    genres: list[Tag] = msgspec.field(default_factory=list, name="Genre")
-    guids: list[GuidRef] = msgspec.field(default_factory=list, name="Guid")
-    media: list[Media] = msgspec.field(default_factory=list, name="Media")
+    genres: tuple[Tag, ...] = msgspec.field(default=(), name="Genre")
+    guids: tuple[GuidRef, ...] = msgspec.field(default=(), name="Guid")
+    media: tuple[Media, ...] = msgspec.field(default=(), name="Media")
 
 
 class ItemContainer(msgspec.Struct, rename="camel"):
@@ -172,78 +178,92 @@ def external_ids(md: Metadata) -> dict[str, str]:
 
 
 def _stream(md: Metadata) -> dict[str, str]:
+    """What playback needs from the first Media/Part (unrolled: this runs per item)."""
     if not md.media:
         return {}
     media = md.media[0]
     stream: dict[str, str] = {}
-    if media.parts and media.parts[0].key:
-        stream["part_key"] = media.parts[0].key
-    container = media.container or (media.parts[0].container if media.parts else None)
-    for key, value in (
-        ("container", container),
-        ("video_codec", media.video_codec),
-        ("audio_codec", media.audio_codec),
-        ("video_resolution", media.video_resolution),
-    ):
-        if value not in (None, ""):
-            stream[key] = str(value)
+    container = media.container
+    if media.parts:
+        part = media.parts[0]
+        if part.key:
+            stream["part_key"] = part.key
+        container = container or part.container
+    if container:
+        stream["container"] = container
+    if media.video_codec:
+        stream["video_codec"] = media.video_codec
+    if media.audio_codec:
+        stream["audio_codec"] = media.audio_codec
+    resolution = media.video_resolution
+    if resolution is not None and resolution != "":
+        stream["video_resolution"] = str(resolution)
     return stream
 
 
 def _opt_str(value: str | int | None) -> str | None:
-    return None if value in (None, "") else str(value)
+    return None if value is None or value == "" else str(value)
+
+
+def _extra(md: Metadata, show: str | None) -> dict[str, object]:
+    extra: dict[str, object] = {}
+    if show:
+        extra["show_remote_id"] = show
+    if md.content_rating:
+        extra["content_rating"] = md.content_rating
+    if md.studio:
+        extra["studio"] = md.studio
+    if md.originally_available_at:
+        extra["originally_available_at"] = md.originally_available_at
+    return extra
 
 
 def to_item(md: Metadata, library_id: str | None) -> ItemRecord | None:
-    """An ItemRecord for movies, shows, seasons and episodes; other types give None."""
-    if md.type not in _ITEM_TYPES:
+    """An ItemRecord for movies, shows, seasons and episodes; other types give None.
+
+    Runs once per item of every full listing, so it avoids helper loops and temporaries.
+    """
+    item_type = md.type
+    if item_type not in _ITEM_TYPES:
         return None
-    item_type: ItemType = md.type  # type: ignore[assignment]
-    season = episode = None
-    parent = None
-    extra: dict[str, object] = {}
-    if item_type == "season":
-        season = md.index
-        parent = _opt_str(md.parent_rating_key)
-    elif item_type == "episode":
+    season = episode = parent = show = None
+    if item_type == "episode":
         season, episode = md.parent_index, md.index
         parent = _opt_str(md.parent_rating_key)
         show = _opt_str(md.grandparent_rating_key)
-        if show:
-            extra["show_remote_id"] = show
-    for key, value in (
-        ("content_rating", md.content_rating),
-        ("studio", md.studio),
-        ("originally_available_at", md.originally_available_at),
-    ):
-        if value:
-            extra[key] = value
-    artwork = {k: v for k, v in (("poster", md.thumb), ("fanart", md.art)) if v}
+    elif item_type == "season":
+        season = md.index
+        parent = _opt_str(md.parent_rating_key)
+    artwork: dict[str, str] = {}
+    if md.thumb:
+        artwork["poster"] = md.thumb
+    if md.art:
+        artwork["fanart"] = md.art
     rating = md.audience_rating if md.audience_rating is not None else md.rating
     if rating is not None and not math.isfinite(rating):
         rating = None
-    section = _opt_str(md.library_section_id) if library_id is None else library_id
+    duration = md.duration
     return ItemRecord(
         remote_id=str(md.rating_key),
-        type=item_type,
+        type=item_type,  # type: ignore[arg-type]
         title=md.title,
-        library_remote_id=section,
+        library_remote_id=_opt_str(md.library_section_id) if library_id is None else library_id,
         parent_remote_id=parent,
         original_title=md.original_title or None,
         sort_title=md.title_sort or None,
         year=md.year,
         overview=md.summary or None,
-        duration_ms=md.duration if md.duration and md.duration > 0 else None,
+        duration_ms=duration if duration and duration > 0 else None,
         rating=rating,
         genres=[g.tag for g in md.genres if g.tag],
         added_at=timestamp(md.added_at),
         updated_at=timestamp(md.updated_at),
         artwork=artwork,
-        ids=external_ids(md),
+        ids=external_ids(md) if md.guids or md.guid else {},
         season=season,
         episode=episode,
-        stream=_stream(md) if item_type in ("movie", "episode") else {},
-        extra=extra,
+        stream=_stream(md) if item_type == "movie" or item_type == "episode" else {},
+        extra=_extra(md, show),
     )
 
 

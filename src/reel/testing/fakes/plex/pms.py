@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from reel.testing.fakes.plex import render
 from reel.testing.fakes.plex.library import PART_SIZE, Item
+from reel.testing.fakes.plex.query import booleans as _booleans
 from reel.testing.fakes.plex.query import filters as _filters
 from reel.testing.fakes.plex.query import match as _match
 
@@ -204,11 +205,9 @@ class PmsRoutes:
         default = {"movie": "movie", "show": "show"}.get(section.type, "")
         item_type = _TYPE_NAMES.get(request.query_params.get("type", ""), default)
         filters = _filters(request)
-        unwatched = request.query_params.get("unwatched")
+        flags = _booleans(request)
         with self.lib.lock:
-            items = [
-                i for i in self.lib.of(section.key, item_type) if _match(i, filters, unwatched)
-            ]
+            items = [i for i in self.lib.of(section.key, item_type) if _match(i, filters, flags)]
         attrs = {
             "allowSync": True,
             "art": f"/:/resources/{section.type}-fanart.jpg",

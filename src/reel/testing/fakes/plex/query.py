@@ -1,6 +1,8 @@
 """Plex media-query filters as the fake understands them: `field=v`, `field!=v`,
 `field>>=v` (after/greater), `field<<=v`, `field>=v`, `field<=v`, comma for OR, and relative
-dates such as `-3d`. The operator sits in the parameter name (`updatedAt>>` = `123`)."""
+dates such as `-3d`. The operator sits in the parameter name (`updatedAt>>` = `123`).
+Boolean filters take `=1`/`=0`: `unwatched` (no `viewCount`) and `inProgress` (a resume
+point, `viewOffset` > 0)."""
 
 from __future__ import annotations
 
@@ -45,11 +47,29 @@ def filters(request: Request) -> list[tuple[str, str, list[int | None]]]:
     return out
 
 
+_BOOLEANS = {
+    "unwatched": lambda i: i.view_count == 0,
+    "inProgress": lambda i: i.view_offset > 0,
+}
+
+
+def booleans(request: Request) -> list[tuple[str, bool]]:
+    """`unwatched=1`, `inProgress=0` and the like, in request order."""
+    return [
+        (key, value not in ("0", "false"))
+        for key, value in request.query_params.multi_items()
+        if key in _BOOLEANS
+    ]
+
+
 def match(
-    item: Item, filters: list[tuple[str, str, list[int | None]]], unwatched: str | None
+    item: Item,
+    filters: list[tuple[str, str, list[int | None]]],
+    flags: list[tuple[str, bool]] | None = None,
 ) -> bool:
-    if unwatched is not None and (item.view_count == 0) != (unwatched == "1"):
-        return False
+    for name, wanted in flags or ():
+        if _BOOLEANS[name](item) != wanted:
+            return False
     for field, op, values in filters:
         have = _FIELDS[field](item)
         if field in ("viewCount", "viewOffset"):
