@@ -192,3 +192,58 @@ def test_range_requests_on_streams(fake: FakeJellyfin, http: httpx.Client) -> No
     assert tail.status_code == 206 and tail.content == whole.content[-10:]
     beyond = http.get(f"/Videos/{item}/stream", headers={"Range": f"bytes={size}-"})
     assert beyond.status_code == 416
+
+
+def test_watch_state_filters_follow_changes(
+    fake: FakeJellyfin, http: httpx.Client, token: str
+) -> None:
+    """IsPlayed / Filters / SortBy=DatePlayed listings are not served from a stale cache."""
+    owner = fake.owner.id
+    base = {"Recursive": "true", "IncludeItemTypes": "Movie", "Limit": 1}
+
+    def total(**extra: str) -> int:
+        body = http.get("/Items", headers=_auth(token), params={**base, **extra}).json()
+        return int(body["TotalRecordCount"])
+
+    played, resumable = total(IsPlayed="true"), total(Filters="IsResumable")
+    assert played == sum(fake.data.data_for(owner, m).played for m in fake.ids("Movie"))
+    unplayed = [m for m in fake.ids("Movie") if not fake.data.data_for(owner, m).played]
+    fake.data.set_played(unplayed[:2], True)
+    assert total(IsPlayed="true") == played + 2
+    assert total(Filters="IsPlayed") == played + 2
+    fake.data.set_progress(unplayed[2:3], 120_000)
+    assert total(Filters="IsResumable") == resumable + 1
+    newest = http.get(
+        "/Items",
+        headers=_auth(token),
+        params={**base, "SortBy": "DatePlayed", "SortOrder": "Descending"},
+    ).json()["Items"][0]
+    assert newest["Id"] == unplayed[2]
+    assert (
+        http.get("/Items", headers=_auth(token), params={**base, "Filters": "Bogus"}).status_code
+        == 400
+    )
+
+
+def test_marking_follows_the_server_rules(
+    fake: FakeJellyfin, http: httpx.Client, token: str
+) -> None:
+    """MarkUnplayed clears count and date; MarkPlayed without datePlayed keeps a date."""
+    owner = fake.owner.id
+    item = next(m for m in fake.ids("Movie") if fake.data.data_for(owner, m).played)
+    before = fake.data.data_for(owner, item)
+    count, date = before.play_count, before.last_played
+    http.post(f"/UserPlayedItems/{item}", headers=_auth(token)).raise_for_status()
+    after = fake.data.data_for(owner, item)
+    assert (after.play_count, after.last_played) == (count, date)
+    http.delete(f"/UserPlayedItems/{item}", headers=_auth(token)).raise_for_status()
+    cleared = fake.data.data_for(owner, item)
+    assert (cleared.played, cleared.play_count, cleared.last_played) == (False, 0, None)
+    http.post(
+        f"/UserPlayedItems/{item}",
+        headers=_auth(token),
+        params={"datePlayed": "2025-05-01T10:00:00Z"},
+    ).raise_for_status()
+    again = fake.data.data_for(owner, item)
+    assert again.played and again.play_count == 1
+    assert again.last_played == datetime(2025, 5, 1, 10, tzinfo=UTC)

@@ -123,14 +123,15 @@ async def test_incremental_finds_metadata_watch_state_and_deletions(
     for item_id in unwatched[:2]:
         assert got.user_data[item_id].played
     for kind, ours in [
-        ("Movie", "movie"),
         ("Series", "show"),
         ("Season", "season"),
         ("Episode", "episode"),
     ]:
         assert sorted(got.present(ours)) == sorted(fake.ids(kind))
     assert not set(gone) & {i for k in ("show", "season", "episode") for i in got.present(k)}
-    assert ctx.complete_types == {"movie", "show", "season", "episode"}
+    # the movie count still adds up: no movie id listing, movies are not swept
+    assert got.present("movie") == []
+    assert ctx.complete_types == {"show", "season", "episode"}
 
 
 async def test_unchanged_incremental_lists_no_items(
@@ -138,32 +139,42 @@ async def test_unchanged_incremental_lists_no_items(
 ) -> None:
     first = ListingContext(full=True)
     await run_listing(adapter, first)
+    fake.requests.clear()
     ctx = ListingContext(full=False, since=datetime.now(UTC), state=dict(first.state))
     got = await run_listing(adapter, ctx)
-    assert got.items() == []
-    assert len(got.present("movie")) == fake.count("Movie")
+    assert got.items() == [] and got.user_data == {}
+    assert got.present("movie") == [] and ctx.complete_types == set()
+    # views + per (library, kind): changed listing, count; per playable kind: recent plays
+    # and the played / resumable counts — never a page per 7 items of the library
+    assert len(fake.requests) == 1 + 4 * 2 + 2 * 3
 
 
 async def test_failed_presence_listing_marks_nothing_complete(
-    fake: FakeJellyfin, adapter: JellyfinAdapter, run_listing: Any
+    fake: FakeJellyfin, config_for: Any, fast_retry: Any, run_listing: Any
 ) -> None:
-    first = ListingContext(full=True)
-    await run_listing(adapter, first)
-    ctx = ListingContext(full=False, since=datetime.now(UTC), state=dict(first.state))
-    presence_pages = 0
+    adapter = JellyfinAdapter(config_for(page_size=7, sweep_every=1), retry=fast_retry)
+    adapter = JellyfinAdapter(await adapter.setup(), retry=fast_retry)
     try:
-        async for page in adapter.listing(ctx):
-            if page.present_ids:
-                presence_pages += 1
-                # the id listing of movies arrived; the server fails for everything after it
-                fake.faults.set("5xx", path="/items")
-    except Exception as exc:
-        assert "server error 503" in str(exc)
-    else:
-        raise AssertionError("the listing should have failed")
-    assert presence_pages == 1
-    assert ctx.complete_types == set()
-    assert "cursor" not in ctx.state or ctx.state["cursor"] == first.state["cursor"]
+        first = ListingContext(full=True)
+        await run_listing(adapter, first)
+        ctx = ListingContext(full=False, since=datetime.now(UTC), state=dict(first.state))
+        presence_pages = 0
+        try:
+            async for page in adapter.listing(ctx):
+                if page.present_ids:
+                    presence_pages += 1
+                    # the id listing of movies arrived; the server fails for everything after it
+                    fake.faults.set("5xx", path="/items")
+        except Exception as exc:
+            assert "server error 503" in str(exc)
+        else:
+            raise AssertionError("the listing should have failed")
+        assert presence_pages == 1
+        # movie ids came in one page and count; nothing whose listing failed may be swept
+        assert ctx.complete_types == {"movie"}
+        assert "cursor" not in ctx.state or ctx.state["cursor"] == first.state["cursor"]
+    finally:
+        await adapter.aclose()
 
 
 async def test_progress_is_reported_per_page(adapter: JellyfinAdapter, run_listing: Any) -> None:

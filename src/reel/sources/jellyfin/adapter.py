@@ -1,10 +1,13 @@
 """Jellyfin as a Reel source: sign-in, full and incremental listing, write-back, streams.
 
-Incremental syncs cannot rely on `MinDateLastSaved` alone: it finds metadata changes, but
-watch state changed on another device does not bump `DateLastSaved` (nor does
-`MinDateLastSavedForUser` help on 10.9+). So an incremental sync lists changed items in
-full and then runs one cheap listing of ids + UserData over everything; that listing
-reports watch state and, when it completed, the ids present for the deletion sweep.
+Settings: `url`, `device_id`, `user_id`, optional `page_size` / `concurrency` /
+`id_page_size`, and `sweep_hours` / `sweep_every`: how stale a deletion or a watch-state
+change may get at worst (see freshness.py). Secrets: `token`.
+
+Incremental syncs cannot rely on `MinDateLastSaved` alone: watch state changed on another
+device does not bump `DateLastSaved` (nor does `MinDateLastSavedForUser` help on 10.9+),
+and deletions leave nothing to filter on. listing.py pairs the changed listing with counts,
+recent plays and a periodic full sweep, so an unchanged library costs a handful of requests.
 """
 
 from __future__ import annotations
@@ -34,22 +37,17 @@ from reel.sources.jellyfin.client import JellyfinClient
 from reel.sources.jellyfin.const import (
     DEFAULT_CONCURRENCY,
     DEFAULT_PAGE_SIZE,
-    DETAIL_FIELDS,
-    ITEM_KINDS,
-    KINDS_BY_LIBRARY,
     PRESENCE_PAGE_SIZE,
     SINCE_OVERLAP_S,
     SKIPPED_COLLECTIONS,
-    SORT_BY,
     TICKS_PER_MS,
 )
-from reel.sources.jellyfin.paging import PagedListing
-from reel.sources.jellyfin.parse import ItemsResult, library_kind, to_item, to_user_data
-from reel.sources.records import LibraryKind, LibraryRecord, ListingPage
+from reel.sources.jellyfin.freshness import SWEEP_EVERY, SWEEP_HOURS, Freshness
+from reel.sources.jellyfin.listing import Library, Lister, Options, full, incremental
+from reel.sources.jellyfin.parse import library_kind
+from reel.sources.records import LibraryRecord, ListingPage
 
 log = logging.getLogger(__name__)
-
-Library = tuple[str, LibraryKind]
 
 
 class JellyfinAdapter(SourceAdapter):
@@ -74,6 +72,13 @@ class JellyfinAdapter(SourceAdapter):
         settings.setdefault("device_id", uuid.uuid4().hex)
         self.page_size = int(settings.get("page_size", DEFAULT_PAGE_SIZE))
         self.concurrency = int(settings.get("concurrency", DEFAULT_CONCURRENCY))
+        self.options = Options(
+            page_size=self.page_size,
+            concurrency=self.concurrency,
+            id_page_size=int(settings.get("id_page_size", max(self.page_size, PRESENCE_PAGE_SIZE))),
+            sweep_hours=float(settings.get("sweep_hours", SWEEP_HOURS)),
+            sweep_every=int(settings.get("sweep_every", SWEEP_EVERY)),
+        )
         self.client = JellyfinClient(
             str(settings.get("url", "")),
             device_id=str(settings["device_id"]),
@@ -137,7 +142,7 @@ class JellyfinAdapter(SourceAdapter):
     # -- listing --------------------------------------------------------------------
 
     async def listing(self, ctx: ListingContext) -> AsyncIterator[ListingPage]:
-        """Libraries, then items kind by kind (parents first), then watch state."""
+        """Libraries, then items kind by kind (parents first) with watch state."""
         user_id = self._user_id()
         views = await self.client.user_views(user_id)
         sync_started = self.client.server_date or datetime.now(UTC)
@@ -149,30 +154,15 @@ class JellyfinAdapter(SourceAdapter):
                 for view, (_, kind) in zip(kept, libraries, strict=True)
             ]
         )
+        lister = Lister(self.client, user_id, ctx, self.options)
         since = self._since(ctx)
-        complete: set[str] = set()
-        # Full: every item in detail. Incremental: changed items in detail, then ids + UserData.
-        passes = [(True, since)] if since is None else [(True, since), (False, None)]
-        for detail, cutoff in passes:
-            for server_kind, our_type in ITEM_KINDS.items():
-                holders = [
-                    lib for lib, kind in libraries if server_kind in KINDS_BY_LIBRARY.get(kind, ())
-                ]
-                all_done = True
-                for library_id in holders:
-                    listing = self._paged(user_id, library_id, server_kind, cutoff, detail=detail)
-                    pages = (
-                        self._detail_pages(listing, library_id, our_type, ctx)
-                        if detail
-                        else self._presence_pages(listing, our_type, ctx)
-                    )
-                    async for page in pages:
-                        yield page
-                    all_done = all_done and listing.complete
-                # Only a listing of everything (no cut-off) may drive deletions.
-                if cutoff is None and all_done:
-                    complete.add(our_type)
-        ctx.complete_types.update(complete)
+        fresh = Freshness.load(ctx.state, user_id)
+        if since is None or fresh is None:
+            pages = full(lister, libraries)
+        else:
+            pages = incremental(lister, libraries, since, fresh)
+        async for page in pages:
+            yield page
         ctx.state["cursor"] = sync_started.astimezone(UTC).isoformat()
 
     def _since(self, ctx: ListingContext) -> datetime | None:
@@ -189,67 +179,6 @@ class JellyfinAdapter(SourceAdapter):
         if start.tzinfo is None:
             start = start.replace(tzinfo=UTC)
         return start - timedelta(seconds=SINCE_OVERLAP_S)
-
-    def _paged(
-        self,
-        user_id: str,
-        library_id: str,
-        server_kind: str,
-        since: datetime | None,
-        *,
-        detail: bool,
-    ) -> PagedListing:
-        params: dict[str, Any] = {
-            "userId": user_id,
-            "ParentId": library_id,
-            "IncludeItemTypes": server_kind,
-            "Recursive": "true",
-            "SortBy": SORT_BY,
-            "SortOrder": "Ascending",
-            "EnableUserData": "true",
-            "EnableTotalRecordCount": "true",
-        }
-        if detail:
-            params["Fields"] = DETAIL_FIELDS
-        else:
-            params["EnableImages"] = "false"
-        if since is not None:
-            params["MinDateLastSaved"] = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        what = f"{'listing' if detail else 'checking'} {server_kind} items"
-
-        async def fetch(start: int, limit: int) -> ItemsResult:
-            return await self.client.items({**params, "StartIndex": start, "Limit": limit}, what)
-
-        size = self.page_size if detail else max(self.page_size, PRESENCE_PAGE_SIZE)
-        return PagedListing(fetch, size, self.concurrency)
-
-    async def _detail_pages(
-        self, listing: PagedListing, library_id: str, our_type: str, ctx: ListingContext
-    ) -> AsyncIterator[ListingPage]:
-        done = 0
-        async for result in listing.pages():
-            page = ListingPage()
-            for dto in result.items:
-                record = to_item(dto, library_id)
-                if record is None:
-                    continue
-                page.items.append(record)
-                if (data := to_user_data(dto)) is not None:
-                    page.user_data.append(data)
-            done += len(result.items)
-            ctx.report(our_type, done, listing.total)
-            yield page
-
-    async def _presence_pages(
-        self, listing: PagedListing, our_type: str, ctx: ListingContext
-    ) -> AsyncIterator[ListingPage]:
-        done = 0
-        async for result in listing.pages():
-            ids = [dto.id for dto in result.items]
-            user_data = [data for dto in result.items if (data := to_user_data(dto))]
-            done += len(ids)
-            ctx.report(f"{our_type} check", done, listing.total)
-            yield ListingPage(present_ids={our_type: ids}, user_data=user_data)
 
     # -- artwork and streams ----------------------------------------------------------
 

@@ -121,6 +121,9 @@ class FakeLibraryData:
         self.seed = seed
         self.lock = threading.RLock()
         self.version = 0  # bumped by every catalog change; listing caches key on it
+        #: Bumped by every watch-state change: listings filtered or sorted by user data
+        #: (IsPlayed, Filters, SortBy=DatePlayed) are cached on it as well.
+        self.user_version = 0
         self.items: dict[str, FakeItem] = {}
         self.user_data: dict[tuple[str, str], FakeUserData] = {}
         self.devices: dict[str, FakeDevice] = {}
@@ -317,15 +320,40 @@ class FakeLibraryData:
             for item_id in item_ids:
                 data = self.user_data.setdefault((user, item_id), FakeUserData())
                 mark_played(data, played, datetime.now(UTC))
+            self.user_version += 1
+
+    def set_progress(
+        self, item_ids: list[str], position_ms: int, user_id: str | None = None
+    ) -> None:
+        """Playback stopped part-way on another device: a resume point and a play date."""
+        with self.lock:
+            user = user_id or self.users[0].id
+            now = datetime.now(UTC)
+            for item_id in item_ids:
+                data = self.user_data.setdefault((user, item_id), FakeUserData())
+                data.position_ticks = max(0, position_ms) * 10_000
+                data.last_played = now
+            self.user_version += 1
 
 
-def mark_played(data: FakeUserData, played: bool, when: datetime) -> None:
-    """What the server does for POST/DELETE /UserPlayedItems/{id}."""
+def mark_played(
+    data: FakeUserData, played: bool, when: datetime, date_played: datetime | None = None
+) -> None:
+    """What `BaseItem.MarkPlayed` / `MarkUnplayed` do for POST/DELETE /UserPlayedItems/{id}.
+
+    Marking played without a `datePlayed` keeps an earlier `LastPlayedDate` and does not
+    add a play (only ensures one); marking unplayed clears the count and the date, so no
+    date filter or DatePlayed sort can find an item marked unplayed.
+    """
     if played:
+        if date_played is not None:
+            data.play_count += 1
+        data.play_count = max(data.play_count, 1)
+        data.last_played = date_played or data.last_played or when
         data.played = True
-        data.play_count += 1
-        data.last_played = when
     else:
+        data.play_count = 0
+        data.last_played = None
         data.played = False
     data.position_ticks = 0
 
@@ -333,7 +361,7 @@ def mark_played(data: FakeUserData, played: bool, when: datetime) -> None:
 def apply_stop(data: FakeUserData, ticks: int, runtime: int | None, when: datetime) -> None:
     """The server's resume rules on playback stop (min 5 %, played from 90 %)."""
     if runtime and ticks >= runtime * 0.9:
-        mark_played(data, True, when)
+        mark_played(data, True, when, date_played=when)
     elif runtime and ticks < runtime * 0.05:
         data.position_ticks = 0
     else:

@@ -9,7 +9,7 @@ Quirks kept from the real server: null values are left out; `Overview`, `Genres`
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -168,7 +168,7 @@ class ItemQuery:
                 len(libraries),
                 start,
             )
-        key = (
+        key: tuple[Any, ...] = (
             data.version,
             parent_id,
             recursive,
@@ -180,8 +180,11 @@ class ItemQuery:
             tuple(_csv(query.get("sortby", []))),
             first.get("sortorder", ""),
             first.get("isplayed"),
-            user_id if "isplayed" in first else "",
+            tuple(sorted(f.lower() for f in _csv(query.get("filters", [])))),
         )
+        if _uses_user_data(query, first):
+            # Watch state is per user and changes without touching the catalog version.
+            key = (*key, user_id, data.user_version)
         items = self._cache.get(key)
         if items is None:
             items = self._select(query, first, parent_id, recursive, ids, user_id)
@@ -229,6 +232,11 @@ class ItemQuery:
         if "isplayed" in first:
             want = first["isplayed"].lower() == "true"
             items = (i for i in items if data.data_for(user_id, i.id).played == want)
+        for name in _csv(query.get("filters", [])):
+            test = _FILTERS.get(name.lower())
+            if test is None:
+                raise QueryError(f"The value '{name}' is not valid.")
+            items = _filtered(items, data, user_id, test)
         selected = list(items)
         return self._sort(selected, _csv(query.get("sortby", [])), first, user_id)
 
@@ -248,6 +256,33 @@ class ItemQuery:
         descending = first.get("sortorder", "").lower().startswith("desc")
         items.sort(key=lambda i: (*(k(i) for k in chosen), i.id), reverse=descending)
         return items
+
+
+_FILTERS: dict[str, Callable[[FakeItem, FakeUserData], bool]] = {
+    "isfolder": lambda i, _: i.type in FOLDER_TYPES,
+    "isnotfolder": lambda i, _: i.type not in FOLDER_TYPES,
+    "isplayed": lambda _, d: d.played,
+    "isunplayed": lambda _, d: not d.played,
+    "isresumable": lambda _, d: d.position_ticks > 0,
+    "isfavorite": lambda _, d: d.favorite,
+    "isfavoriteorlikes": lambda _, d: d.favorite,
+    "likes": lambda _, d: False,
+    "dislikes": lambda _, d: False,
+}
+
+
+def _filtered(
+    items: Iterable[FakeItem],
+    data: FakeLibraryData,
+    user_id: str,
+    test: Callable[[FakeItem, FakeUserData], bool],
+) -> Iterator[FakeItem]:
+    return (i for i in items if test(i, data.data_for(user_id, i.id)))
+
+
+def _uses_user_data(query: dict[str, list[str]], first: dict[str, str]) -> bool:
+    sort_by = {s.lower() for s in _csv(query.get("sortby", []))}
+    return "isplayed" in first or bool(query.get("filters")) or "dateplayed" in sort_by
 
 
 def _played_at(data: FakeUserData) -> float:

@@ -22,7 +22,13 @@ from reel.testing.fakes.jellyfin_data import (
     mark_played,
     stable_id,
 )
-from reel.testing.fakes.jellyfin_dto import QueryError, item_dto, library_dto, user_data_dto
+from reel.testing.fakes.jellyfin_dto import (
+    QueryError,
+    item_dto,
+    library_dto,
+    parse_date,
+    user_data_dto,
+)
 
 if TYPE_CHECKING:
     from reel.testing.fakes.jellyfin import FakeJellyfin
@@ -164,6 +170,7 @@ def routes(fake: FakeJellyfin) -> list[Route]:
                     else:
                         ud.position_ticks = ticks
                         ud.last_played = now
+                    data.user_version += 1
             return Response(status_code=204)
 
         return handler
@@ -175,9 +182,16 @@ def routes(fake: FakeJellyfin) -> list[Route]:
         item = data.items.get(request.path_params["item_id"].replace("-", ""))
         if item is None:
             return _problem(404, "Item not found")
+        date_played = None
+        if raw := request.query_params.get("datePlayed"):
+            try:
+                date_played = parse_date(raw)
+            except QueryError as exc:
+                return _problem(400, str(exc))
         with data.lock:
             ud = data.user_data.setdefault((target.id, item.id), FakeUserData())
-            mark_played(ud, request.method == "POST", datetime.now(UTC))
+            mark_played(ud, request.method == "POST", datetime.now(UTC), date_played)
+            data.user_version += 1
             return fake.json(user_data_dto(item.id, ud, item.runtime_ticks))
 
     async def item_user_data(request: Request, user: FakeUser) -> Response:
