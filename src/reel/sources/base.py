@@ -8,7 +8,7 @@ the item types whose listing was complete (only those are swept for deletions).
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Literal
@@ -62,6 +62,9 @@ class ListingContext:
     `state` is the adapter's own bookkeeping from that sync (e.g. series `last_modified`),
     which it may update in place and the engine saves on success only.
     The adapter adds item types to `complete_types` once their listing finished.
+    `known_hashes` maps (type, remote_id) to the content hash the catalog stored for the
+    item; an adapter that sets `ItemRecord.source_hash` may name an entry whose hash is
+    unchanged in `ListingPage.present_ids` instead of yielding its record.
     """
 
     full: bool = True
@@ -70,6 +73,7 @@ class ListingContext:
     complete_types: set[str] = field(default_factory=set)
     prune_programmes_before: datetime | None = None
     progress: ProgressCallback | None = None
+    known_hashes: Mapping[tuple[str, str], str] = field(default_factory=dict)
 
     def report(self, phase: str, done: int, total: int | None = None) -> None:
         """Forward progress to whoever listens; adapters call this per page."""
