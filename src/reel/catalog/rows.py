@@ -17,6 +17,29 @@ from reel.catalog.types import utcnow
 from reel.sources.records import ItemRecord
 
 _hash_encoder = msgspec.msgpack.Encoder(order="deterministic")
+# (title, sort_title, original_title) -> (sort_key, search_title, search_text): titles
+# repeat a lot in large catalogs, and deriving them is most of a row's Python cost.
+_DERIVED: dict[tuple[str, str | None, str | None], tuple[str, str, str]] = {}
+_DERIVED_MAX = 50_000
+
+
+def derived_text(
+    title: str, sort_title: str | None, original_title: str | None
+) -> tuple[str, str, str]:
+    """The sort key, search title and full-text value of a title (cached)."""
+    key = (title, sort_title, original_title)
+    found = _DERIVED.get(key)
+    if found is None:
+        words = text.search_title(title)
+        found = (
+            text.sort_key(title, sort_title),
+            words,
+            text.search_text(title, original_title, words),
+        )
+        if len(_DERIVED) >= _DERIVED_MAX:
+            _DERIVED.clear()
+        _DERIVED[key] = found
+    return found
 
 
 def content_hash(record: ItemRecord) -> str:
@@ -37,7 +60,9 @@ def item_row(
     """The column values of an `items` row for `record` (without `id`)."""
     now = now or utcnow()
     ids = record.ids
-    title_words = text.search_title(record.title)
+    sort_key, title_words, search_text = derived_text(
+        record.title, record.sort_title, record.original_title
+    )
     return {
         "source_id": source_id,
         "library_id": library_id,
@@ -48,9 +73,9 @@ def item_row(
         "title": record.title,
         "sort_title": record.sort_title,
         "original_title": record.original_title,
-        "sort_key": text.sort_key(record.title, record.sort_title),
+        "sort_key": sort_key,
         "search_title": title_words,
-        "search_text": text.search_text(record.title, record.original_title, title_words),
+        "search_text": search_text,
         "year": record.year,
         "overview": record.overview,
         "duration_ms": record.duration_ms,

@@ -33,8 +33,12 @@ class CategoryRecord(msgspec.Struct, frozen=True):
     name: str
 
 
-class ItemRecord(msgspec.Struct):
+class ItemRecord(msgspec.Struct, gc=False):
     """One catalog entry as the source describes it.
+
+    Records hold only strings, numbers, datetimes and plain containers of those, never a
+    reference back to anything that could close a cycle, so they are kept out of the
+    cyclic garbage collector (`gc=False`): a big listing makes hundreds of thousands.
 
     `parent_remote_id` points at the parent's remote id (show for a season, season for an
     episode); the engine resolves it to an internal key. `stream` holds whatever the adapter
@@ -64,6 +68,10 @@ class ItemRecord(msgspec.Struct):
     epg_id: str | None = None
     stream: dict[str, str] = msgspec.field(default_factory=dict)
     extra: dict[str, object] = msgspec.field(default_factory=dict)
+    # A digest of the server's raw entry, when the adapter has one: the engine stores it
+    # as the row's content hash and hands it back in `ListingContext.known_hashes`, so an
+    # adapter can skip converting entries that did not change.
+    source_hash: str | None = None
 
 
 class ProgrammeRecord(msgspec.Struct, frozen=True):

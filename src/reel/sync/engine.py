@@ -229,6 +229,7 @@ class SyncEngine:
                 prune_programmes_before=ctx.prune_programmes_before,
             )
             await unit.run(writer.load)
+            ctx.known_hashes = writer.known_hashes()
             await self._pump(adapter.listing(ctx), unit, writer, row.name, run_id, progress)
             await unit.run(writer.finish, set(ctx.complete_types))
             await unit.run(self._mark_success, unit.conn, row, adapter, ctx)

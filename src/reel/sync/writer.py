@@ -3,7 +3,11 @@ transaction.
 
 The writer loads the source's `(type, remote_id) → (id, content_hash)` map once, so each
 record costs a dict lookup and a hash; only new or changed rows reach the database, as
-driver-level bulk inserts and updates per chunk (bulk.py). Deletions are mark-and-sweep:
+driver-level bulk inserts and updates per chunk (bulk.py). A record carrying the digest
+of its raw server entry (`source_hash`) is hashed by that, and the engine hands the stored
+hashes back to the adapter, which then names unchanged entries in `present_ids` without
+building records at all. A source's first big load into a small catalog defers the
+secondary indexes to the end of the transaction (indexes.py). Deletions are mark-and-sweep:
 `finish` removes what was not seen, only for the item types the adapter declared complete,
 and only after the listing ended — a listing that fails never gets that far, so it never
 deletes (sweep.py). Libraries and categories live in taxonomy.py, the guide in
@@ -31,6 +35,7 @@ from reel.sources.records import ItemRecord, ListingPage, UserDataRecord
 from reel.sync.bulk import BulkWriter
 from reel.sync.changes import ChunkChanges, SyncCounts
 from reel.sync.fts import FtsBulkLoader
+from reel.sync.indexes import IndexDeferral
 from reel.sync.programmes import COMPLETE, PROGRAMMES, ProgrammeWriter
 from reel.sync.sweep import sweep_items
 from reel.sync.taxonomy import CATEGORIES, CATEGORY_KIND, LIBRARIES, Taxonomy
@@ -105,6 +110,7 @@ class CatalogWriter:
         self.watch_user_id: int | None = None
         self.bulk = BulkWriter(conn)
         self.fts = FtsBulkLoader(conn)
+        self.indexes = IndexDeferral(conn)
         self.programmes = ProgrammeWriter(
             conn, self.bulk, source_id, prune_programmes_before, chunk_size
         )
@@ -121,7 +127,14 @@ class CatalogWriter:
         else:
             rows = self._subtree(self.scope_parent_id, cols)
         self.existing = {(r[1], r[2]): (r[0], r[3]) for r in rows}
+        # Only a source's first load into an empty place defers the indexes.
+        if self.scope_parent_id is None and not self.existing:
+            self.indexes.allow()
         self.taxonomy.load()
+
+    def known_hashes(self) -> dict[Key, str]:
+        """What the adapter may compare its entry digests with (ListingContext.known_hashes)."""
+        return {key: found[1] for key, found in self.existing.items()}
 
     def _subtree(self, parent_id: int, cols: tuple[Any, ...]) -> list[Any]:
         rows = list(self.conn.execute(select(*cols).where(ITEMS.c.id == parent_id)))
@@ -143,7 +156,10 @@ class CatalogWriter:
         if page.categories:
             self.taxonomy.upsert_categories(page.categories)
         for item_type, remote_ids in page.present_ids.items():
-            self.seen.update((item_type, rid) for rid in remote_ids)
+            before = len(self.seen)
+            self.seen.update([(item_type, rid) for rid in remote_ids])
+            self.counts.unchanged += len(self.seen) - before
+            self.records_seen += len(remote_ids)
         if page.items:
             records = sorted(page.items, key=lambda r: TYPE_RANK.get(r.type, 9))
             for part in chunked(records, self.chunk_size):
@@ -192,7 +208,7 @@ class CatalogWriter:
             seen.add(key)
             library_id = library_id_of(rec)
             category_id = category_id_of(rec)
-            digest = row_hash(rec, library_id, category_id)
+            digest = rec.source_hash or row_hash(rec, library_id, category_id)
             found = existing.get(key)
             if found is not None and found[1] == digest:
                 self.counts.unchanged += 1
@@ -241,6 +257,7 @@ class CatalogWriter:
             row["id"] = new_id
         if len(rows) >= BULK_FTS_MIN:
             self.fts.start()
+            self.indexes.start()
         self.bulk.insert(ITEMS, rows)
         if self.fts.active:
             self.fts.index(new_ids[0], new_ids[-1])
@@ -286,6 +303,7 @@ class CatalogWriter:
 
     def finish(self, complete_types: Iterable[str]) -> None:
         """After a completed listing: link late parents, watch state, then sweep."""
+        self.indexes.finish()
         self._resolve_pending_parents()
         if self.user_data and self._user_id is not None:
             self.watch_user_id = self._user_id(self.conn)

@@ -3,12 +3,15 @@
 A listing starts the account check, the three category calls and the three big listings
 at once; the account answer is awaited first, so bad credentials or an expired account
 stop the sync before an empty listing could sweep the catalog. Listings are decoded off
-the event loop and handed out in pages while the other downloads continue.
+the event loop and handed out in pages while the other downloads continue. Entries the
+catalog already holds unchanged (same raw digest) are only named, never converted
+(listing.py): that is what makes a resync with few changes cheap.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -25,7 +28,7 @@ from reel.sources.base import (
 from reel.sources.errors import BadResponse, CannotConnect, InvalidAuth, SourceError
 from reel.sources.http import RetryPolicy
 from reel.sources.records import CategoryRecord, ItemRecord, ListingPage, ProgrammeRecord
-from reel.sources.xtream import const, details, items, parse
+from reel.sources.xtream import const, details, items, listing, parse
 from reel.sources.xtream.account import account_details, allowed_formats, inactive_status
 from reel.sources.xtream.client import XtreamClient, normalise_url, stream_url
 from reel.sources.xtream.series import changed_series, refresh_series
@@ -171,30 +174,51 @@ class XtreamAdapter(SourceAdapter):
         ctx: ListingContext,
         phase: str,
     ) -> AsyncIterator[ListingPage | None]:
-        """Pages of one listing; a lone None means the panel sent `null` (not complete)."""
-        type_, key, convert = _DECODERS[action]
+        """Pages of one listing; a lone None means the panel sent `null` (not complete).
+
+        Entries whose digest matches what the catalog stored are only named as present
+        (listing.py); the rest are converted here, page by page.
+        """
+        type_, id_field, convert = _DECODERS[action]
+        item_type = const.LISTINGS[action][1]
+        stored = {h: rid for (t, rid), h in ctx.known_hashes.items() if t == item_type}
         body: bytes = await tasks.pop(action)
+        job = functools.partial(
+            listing.split_listing,
+            body,
+            type_,
+            id_field,
+            key=listing.digest_key(item_type, known),
+            known=stored,
+            what=action,
+            source=self.config.name,
+        )
         if len(body) > const.DECODE_IN_THREAD_BYTES:
-            decoded = await asyncio.to_thread(
-                parse.decode_list, body, type_, action, self.config.name
-            )
+            split = await asyncio.to_thread(job)
         else:
-            decoded = parse.decode_list(body, type_, action, self.config.name)
-        del body
-        if decoded is None:
+            split = job()
+        del body, job, stored
+        if split.null:
             log.warning(
                 "%s: %s answered null; keeping what the catalog has", self.config.name, action
             )
             yield None
             return
-        entries = items.dedupe(decoded, key)
-        del decoded
-        total = len(entries)
-        ctx.report(phase, 0, total)
-        for start in range(0, total, self.page_size):
-            chunk = entries[start : start + self.page_size]
-            yield ListingPage(items=[convert(entry, known) for entry in chunk])
-            ctx.report(phase, min(start + self.page_size, total), total)
+        entries = split.entries
+        total = len(entries) + len(split.unchanged)
+        if split.unchanged:
+            yield ListingPage(present_ids={item_type: split.unchanged})
+        done = len(split.unchanged)
+        ctx.report(phase, done, total)
+        for start in range(0, len(entries), self.page_size):
+            records = []
+            for entry, digest in entries[start : start + self.page_size]:
+                record = convert(entry, known)
+                record.source_hash = digest
+                records.append(record)
+            yield ListingPage(items=records)
+            done += len(records)
+            ctx.report(phase, done, total)
 
     async def guide_pages(
         self, client: XtreamClient, ctx: ListingContext

@@ -70,9 +70,17 @@ def category(entry: LiveStream | VodStream | Series, known: set[str]) -> str | N
     first = parse.ident(entry.category_id)
     if first is not None and first in known:
         return first
-    if entry.category_ids is None:
+    ids = entry.category_ids
+    if ids is None:
         return None
-    return next((c for c in parse.id_list(entry.category_ids) if c in known), None)
+    if not isinstance(ids, list):
+        single = parse.ident(ids)
+        return single if single in known else None
+    for value in ids:  # stop at the first known one: some panels list dozens
+        found = parse.ident(value)
+        if found is not None and found in known:
+            return found
+    return None
 
 
 def dedupe(entries: Iterable[T], key: str) -> list[T]:
