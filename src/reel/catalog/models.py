@@ -225,5 +225,6 @@ class Setting(Base):
     value: Mapped[Any] = mapped_column(JSONType)
 
 
-# Local-file metadata tables live in their own module; importing it registers them.
+# Local-file metadata and job tables live in their own modules; importing registers them.
+from reel.catalog import models_jobs as models_jobs  # noqa: E402
 from reel.catalog import models_metadata as models_metadata  # noqa: E402

@@ -43,6 +43,7 @@ COMMANDS = (
     "guide",
     "match",
     "edit",
+    "worker",
 )
 
 _debug = False

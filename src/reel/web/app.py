@@ -27,6 +27,7 @@ from reel.catalog.db import Database
 from reel.config import Settings
 from reel.events.bus import EventBus
 from reel.events.types import SourceStatusChanged, SyncCompleted
+from reel.jobs.embedded import EmbeddedJobs
 from reel.playback.state import PlaybackService
 from reel.playback.writeback import WriteBack, WriteBackRunner
 from reel.services.auth import AuthService
@@ -133,10 +134,13 @@ def create_app(
             watch_local_sources(svc.db, svc.settings, stop_watching, engine=svc.syncs.engine)
         )
         svc.writeback_runner.kick()
+        jobs = EmbeddedJobs.for_server(svc)  # scheduler + worker; see reel.jobs.embedded
+        jobs.start()
         try:
             yield
         finally:
             stop_watching.set()
+            await jobs.stop()
             listener.cancel()
             for task in (listener, watcher):
                 with contextlib.suppress(BaseException):
