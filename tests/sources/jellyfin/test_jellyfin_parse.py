@@ -78,8 +78,11 @@ def test_mapping_is_total_and_faithful(raw: dict[str, Any]) -> None:
     assert record.duration_ms == (ticks // 10_000 if ticks and ticks > 0 else None)
     expected_ids: dict[str, str] = {}
     for key, value in (raw.get("ProviderIds") or {}).items():
-        if key.lower() in ("tmdb", "imdb", "tvdb") and value:
-            expected_ids[key.lower()] = value  # "Tmdb" and "TMDB" both given: the last wins
+        name = key.lower()
+        # "Tmdb" and "TMDB" both given: Jellyfin's own spelling wins, else the first
+        first_or_canonical = name not in expected_ids or key in ("Tmdb", "Imdb", "Tvdb")
+        if name in ("tmdb", "imdb", "tvdb") and value and first_or_canonical:
+            expected_ids[name] = value
     assert record.ids == expected_ids
     assert set(record.ids) <= {"tmdb", "imdb", "tvdb"}
     if record.type == "episode":

@@ -122,11 +122,16 @@ def _date(value: datetime | None) -> datetime | None:
     return value
 
 
+_CANONICAL_KEYS = frozenset({"Tmdb", "Imdb", "Tvdb"})
+
+
 def _ids(provider_ids: dict[str, str | None] | None) -> dict[str, str]:
+    """External ids; when a server sends one id under two spellings ("Tmdb" and "TMDB"),
+    Jellyfin's own spelling wins, else the first one seen, whatever the key order."""
     out: dict[str, str] = {}
     for key, value in (provider_ids or {}).items():
         name = PROVIDER_KEYS.get(key.lower())
-        if name and value:
+        if name and value and (name not in out or key in _CANONICAL_KEYS):
             out[name] = value
     return out
 
