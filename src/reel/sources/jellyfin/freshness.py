@@ -20,24 +20,23 @@ after applying recent plays (`SortBy=DatePlayed`), the server's counts of each (
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from reel.sources.freshness import (
+    SWEEP_EVERY,
+    SWEEP_HOURS,
+    CountBook,
+    WatchMap,
+    count_key,
+    watch_totals,
+)
 from reel.sources.jellyfin.parse import UserItemData
 
 STATE_VERSION = 1
-SWEEP_HOURS = 24.0
-SWEEP_EVERY = 96
 
-# {item id: [played 0/1, position ticks]} for items played or started (ticks, not ms:
-# the server counts any position above zero as resumable).
-WatchMap = dict[str, list[int]]
-
-
-def count_key(library_id: str, item_type: str) -> str:
-    return f"{library_id}:{item_type}"
+__all__ = ["SWEEP_EVERY", "SWEEP_HOURS", "Freshness", "WatchMap", "count_key"]
 
 
 def timestamp(value: datetime | None) -> float:
@@ -48,33 +47,18 @@ def timestamp(value: datetime | None) -> float:
 
 
 @dataclass
-class Freshness:
-    """The bookkeeping in `ctx.state`, read at the start of a sync and written at its end."""
-
-    counts: dict[str, list[float]] = field(default_factory=dict)  # key -> [total, newest]
-    watch: dict[str, WatchMap] = field(default_factory=dict)
-    swept_at: float = 0.0
-    syncs_since_sweep: int = 0
+class Freshness(CountBook):
+    """Counts are [total, newest DateCreated] per (library, type); watch entries are
+    [played 0/1, position ticks] (ticks: the server counts any position above zero as
+    resumable)."""
 
     @classmethod
     def load(cls, state: dict[str, Any], user_id: str) -> Freshness | None:
         """The kept bookkeeping, or None when missing, from another version or account."""
         if state.get("fresh_version") != STATE_VERSION or state.get("user_id") != user_id:
             return None
-        counts, watch = state.get("counts"), state.get("watch")
-        if not isinstance(counts, dict) or not isinstance(watch, dict):
-            return None
-        return cls(
-            counts={k: list(v) for k, v in counts.items() if isinstance(v, list) and len(v) == 2},
-            watch={t: dict(m) for t, m in watch.items() if isinstance(m, dict)},
-            swept_at=float(state.get("swept_at") or 0.0),
-            syncs_since_sweep=int(state.get("syncs_since_sweep") or 0),
-        )
-
-    def sweep_due(self, hours: float, every: int) -> bool:
-        """Whether this sync must list every id whatever the counts say."""
-        too_old = time.time() - self.swept_at > hours * 3600
-        return too_old or (every > 0 and self.syncs_since_sweep + 1 >= every)
+        fields = cls.from_state(state)
+        return cls(**fields) if fields is not None else None
 
     def save(self, state: dict[str, Any], user_id: str, libraries: list[str]) -> None:
         state.update(
@@ -82,10 +66,7 @@ class Freshness:
                 "fresh_version": STATE_VERSION,
                 "user_id": user_id,
                 "libraries": libraries,
-                "counts": self.counts,
-                "watch": self.watch,
-                "swept_at": self.swept_at,
-                "syncs_since_sweep": self.syncs_since_sweep,
+                **self.state_fields(),
             }
         )
 
@@ -107,4 +88,4 @@ def keep(watch: WatchMap, item_id: str, entry: list[int] | None) -> None:
 
 def played_and_resumable(watch: WatchMap) -> tuple[int, int]:
     """How many entries the server should count as played and as resumable."""
-    return sum(1 for p, _ in watch.values() if p), sum(1 for _, pos in watch.values() if pos)
+    return watch_totals(watch)

@@ -21,64 +21,39 @@ listed (ratingKeys and counts only) and compared.
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from reel.sources.freshness import (
+    SWEEP_EVERY,
+    SWEEP_HOURS,
+    CountBook,
+    WatchMap,
+    count_key,
+    watch_totals,
+)
 from reel.sources.records import ItemType, UserDataRecord
 
 STATE_VERSION = 2
-SWEEP_HOURS = 24.0
-SWEEP_EVERY = 96
 
-# {ratingKey: [viewCount, viewOffset]} for items with either non-zero.
-WatchMap = dict[str, list[int]]
-
-
-def count_key(section: str, item_type: str) -> str:
-    return f"{section}:{item_type}"
+__all__ = ["SWEEP_EVERY", "SWEEP_HOURS", "Freshness", "WatchMap", "count_key"]
 
 
 @dataclass
-class Freshness:
-    """The bookkeeping in `ctx.state`, read at the start of a sync and written at its end."""
-
-    counts: dict[str, list[int]] = field(default_factory=dict)  # key -> [total, max addedAt]
-    watch: dict[str, WatchMap] = field(default_factory=dict)
-    swept_at: float = 0.0
-    syncs_since_sweep: int = 0
+class Freshness(CountBook):
+    """Counts are [total, newest addedAt] per (section, type); watch entries are
+    [viewCount, viewOffset] for items with either non-zero."""
 
     @classmethod
     def load(cls, state: dict[str, Any]) -> Freshness | None:
         """The kept bookkeeping, or None when it is missing or from another version."""
         if state.get("version") != STATE_VERSION or "sections" not in state:
             return None
-        counts, watch = state.get("counts"), state.get("watch")
-        if not isinstance(counts, dict) or not isinstance(watch, dict):
-            return None
-        return cls(
-            counts={k: list(v) for k, v in counts.items() if isinstance(v, list) and len(v) == 2},
-            watch={t: dict(m) for t, m in watch.items() if isinstance(m, dict)},
-            swept_at=float(state.get("swept_at") or 0.0),
-            syncs_since_sweep=int(state.get("syncs_since_sweep") or 0),
-        )
-
-    def sweep_due(self, hours: float, every: int) -> bool:
-        """Whether this sync must list every id whatever the counts say."""
-        too_old = time.time() - self.swept_at > hours * 3600
-        return too_old or (every > 0 and self.syncs_since_sweep + 1 >= every)
+        fields = cls.from_state(state)
+        return cls(**fields) if fields is not None else None
 
     def save(self, state: dict[str, Any], sections: list[str]) -> None:
-        state.update(
-            {
-                "version": STATE_VERSION,
-                "sections": sections,
-                "counts": self.counts,
-                "watch": self.watch,
-                "swept_at": self.swept_at,
-                "syncs_since_sweep": self.syncs_since_sweep,
-            }
-        )
+        state.update({"version": STATE_VERSION, "sections": sections, **self.state_fields()})
 
 
 def watch_entry(view_count: int | None, view_offset: int | None) -> list[int] | None:
@@ -88,9 +63,7 @@ def watch_entry(view_count: int | None, view_offset: int | None) -> list[int] | 
 
 def watched_and_started(watch: WatchMap) -> tuple[int, int]:
     """How many entries the server should count as watched and as in progress."""
-    watched = sum(1 for count, _ in watch.values() if count)
-    started = sum(1 for _, offset in watch.values() if offset)
-    return watched, started
+    return watch_totals(watch)
 
 
 def unwatched(remote_id: str, item_type: ItemType) -> UserDataRecord:
