@@ -110,10 +110,13 @@ class Item(Base):
         UniqueConstraint("source_id", "type", "remote_id"),
         Index("ix_items_parent", "parent_id", "season", "episode"),
         Index("ix_items_search_title", "search_title"),
-        Index("ix_items_type_sort", "type", "sort_key", "id"),
-        Index("ix_items_type_added", "type", "added_at", "id"),
-        Index("ix_items_type_year", "type", text("(COALESCE(year, -1))"), "id"),
-        Index("ix_items_type_rating", "type", text("(COALESCE(rating, -1.0))"), "id"),
+        # Sort indexes carry year and rating so the common filters run on the index alone.
+        Index("ix_items_type_sort", "type", "sort_key", "id", "year", "rating"),
+        Index("ix_items_type_added", "type", "added_at", "id", "year", "rating"),
+        Index("ix_items_type_year", "type", text("(COALESCE(year, -1))"), "id", "year", "rating"),
+        Index(
+            "ix_items_type_rating", "type", text("(COALESCE(rating, -1.0))"), "id", "year", "rating"
+        ),
         Index("ix_items_category_sort", "category_id", "sort_key", "id"),
         Index("ix_items_library_sort", "library_id", "sort_key", "id"),
         Index("ix_items_epg", "epg_id"),
