@@ -30,7 +30,7 @@ async def test_pin_flow_returns_the_account_token(fake: FakePlex, plex_url: str)
     assert f"clientID={CLIENT_ID}" in pin.auth_url and f"code={pin.code}" in pin.auth_url
     assert await signin.check_pin(pin.id, CLIENT_ID, plex_tv_url=plex_url) is None
     waiter = asyncio.create_task(
-        signin.poll_pin(pin, CLIENT_ID, plex_tv_url=plex_url, timeout=5, interval=0.02)
+        signin.poll_pin(pin, CLIENT_ID, plex_tv_url=plex_url, timeout=30, interval=0.02)
     )
     await asyncio.sleep(0.1)
     assert not waiter.done()
