@@ -44,6 +44,8 @@ def list_cmd(ctx: typer.Context, json: JsonOption = False) -> None:
     if json:
         emit_json(msgspec.to_builtins(users))
         return
+    if not users:
+        actx.console.print("No accounts yet: create one with `reel user add NAME --admin`.")
     for user in users:
         actx.console.print(f"{user.id:>4}  {user.username}{'  (admin)' if user.is_admin else ''}")
 
