@@ -36,7 +36,7 @@ from reel.services.sources import SourceService
 from reel.services.syncing import PostSync
 from reel.services.users import UserService
 from reel.sync.engine import SyncEngine
-from reel.web import errors
+from reel.web import errors, local_media
 from reel.web.adapters import AdapterPool
 from reel.web.children import ChildrenFetcher
 from reel.web.extras import VodInfoCache
@@ -145,6 +145,7 @@ def create_app(
             for task in (listener, watcher):
                 with contextlib.suppress(BaseException):
                     await asyncio.wait_for(task, timeout=5)
+            await local_media.close_transcodes(_app)
             await close_services(svc)
 
     app = FastAPI(
