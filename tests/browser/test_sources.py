@@ -27,7 +27,7 @@ def test_add_xtream_source_and_sync_with_live_progress(
     create_admin(fresh_stack)
     # The series listing answers after a pause, so the sync stays visibly in progress
     # after the channels and films are in.
-    fresh_stack.fake.faults.set("slow", delay=2.0, actions={"get_series"})
+    fresh_stack.fake.faults.set("slow", delay=5.0, actions={"get_series"})
     sign_in(page, fresh_stack, "/#/sources")
     expect(page.get_by_role("heading", name="No sources yet")).to_be_visible()
     shot("empty")

@@ -1,7 +1,8 @@
 """Identification of local items, run after a scan: unidentified → identified → enriched.
 
 1. Bookkeeping (`pending.prepare`): files, identification rows and the overlay for
-   items the scan created or rewrote. No network.
+   items the scan created or rewrote. No network. Then stream details from ffprobe
+   (`streams`), once per file version.
 2. Identify films and shows on TMDB from what the name/NFO says (ids first); a match
    at or above the threshold (setting `metadata.match_threshold`, default 0.8) is
    accepted, anything less keeps the item unidentified with its candidates listed.
@@ -35,6 +36,7 @@ from reel.metadata.assets import AssetStore
 from reel.metadata.dbcache import DbCache
 from reel.metadata.match import DEFAULT_THRESHOLD
 from reel.metadata.pending import prepare, set_state
+from reel.metadata.streams import add_stream_details
 from reel.metadata.tmdb import TmdbClient, TmdbProvider
 from reel.metadata.tmdb.client import NotFound as TmdbNotFound
 from reel.metadata.tmdb.models import SeasonDetails
@@ -66,6 +68,7 @@ class IdentifyReport:
     offline: bool = False
     error: str | None = None
     files: dict[str, int] = field(default_factory=dict)
+    streams: dict[str, int] = field(default_factory=dict)
     duration_s: float = 0.0
     touched: set[int] = field(default_factory=set)
 
@@ -80,6 +83,7 @@ class IdentifyReport:
             "offline": self.offline,
             "error": self.error,
             "files": self.files,
+            "streams": self.streams,
             "duration_s": round(self.duration_s, 3),
         }
 
@@ -174,6 +178,9 @@ class Identifier:
             ids = prepare(conn, row.id)
         report.prepared = len(ids)
         report.touched.update(ids)
+        streams = await add_stream_details(self.db, row.id)
+        report.touched.update(streams.updated)
+        report.streams = streams.to_json()
         provider = self.provider
         if provider is None:
             report.error = "no TMDB API key (set REEL_TMDB_API_KEY); items stay unidentified"

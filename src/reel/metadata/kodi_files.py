@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from reel.metadata.nfo import Actor, Nfo, Rating
 from reel.metadata.nfo_write import WriteOutcome, nfo_candidates, write_nfo, written_by_reel
+from reel.metadata.streams import stored_details
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ def document(kind: Kind, row: Any, values: dict[str, Any]) -> Nfo:
         season=row.season if kind == "episodedetails" else None,
         episode=row.episode if kind == "episodedetails" else None,
         aired=values.get("aired") if kind == "episodedetails" else None,
+        streams=stored_details(row.extra or {}) if kind != "tvshow" else None,
     )
 
 

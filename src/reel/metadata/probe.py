@@ -11,7 +11,9 @@ import asyncio
 import logging
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import msgspec
 
@@ -128,31 +130,65 @@ def parse_ffprobe(data: bytes) -> StreamDetails | None:
     return StreamDetails(duration, container, tuple(video), tuple(audio), tuple(subs))
 
 
-def _command(path: Path) -> list[str] | None:
+def ffprobe_path() -> str | None:
+    """Where ffprobe is; one seam for tests that take it away."""
+    return shutil.which("ffprobe")
+
+
+def available() -> bool:
+    """Whether ffprobe is there; says so once per process when it is not."""
     global _warned_missing
-    exe = shutil.which("ffprobe")
+    if ffprobe_path() is not None:
+        return True
+    if not _warned_missing:
+        log.info("ffprobe not found; stream details are skipped (install ffmpeg to add them)")
+        _warned_missing = True
+    return False
+
+
+def _command(path: Path) -> list[str] | None:
+    exe = ffprobe_path() if available() else None
     if exe is None:
-        if not _warned_missing:
-            log.info("ffprobe not found; stream details are skipped (install ffmpeg to add them)")
-            _warned_missing = True
         return None
     return [exe, "-v", "error", "-print_format", "json", "-show_format", "-show_streams", str(path)]
 
 
-def probe(path: Path, timeout_s: float = _TIMEOUT_S) -> StreamDetails | None:
-    """Stream details of `path`, or None without ffprobe or for an unreadable file."""
+ProbeStatus = Literal["ok", "unreadable", "failed", "missing"]
+
+
+@dataclass(frozen=True)
+class Probed:
+    """A probe's outcome. Callers remember "ok" and "unreadable" (asking again gives the
+    same answer) but retry "failed" (timeout, I/O error: a NAS may be slow or
+    unplugged) and "missing" (ffmpeg may be installed later)."""
+
+    status: ProbeStatus
+    details: StreamDetails | None = None
+
+
+def probe_file(path: Path, timeout_s: float = _TIMEOUT_S) -> Probed:
+    """Run ffprobe on `path` (blocking) and say how it went."""
     cmd = _command(path)
     if cmd is None:
-        return None
+        return Probed("missing")
     try:
         done = subprocess.run(cmd, capture_output=True, timeout=timeout_s, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         log.warning("ffprobe failed on %s: %s", path.name, exc)
-        return None
+        return Probed("failed")
     if done.returncode != 0:
+        if not path.is_file():
+            log.info("ffprobe: %s is not there (library folder offline?)", path.name)
+            return Probed("failed")
         log.info("ffprobe could not read %s", path.name)
-        return None
-    return parse_ffprobe(done.stdout)
+        return Probed("unreadable")
+    details = parse_ffprobe(done.stdout)
+    return Probed("ok", details) if details is not None else Probed("unreadable")
+
+
+def probe(path: Path, timeout_s: float = _TIMEOUT_S) -> StreamDetails | None:
+    """Stream details of `path`, or None without ffprobe or for an unreadable file."""
+    return probe_file(path, timeout_s).details
 
 
 async def aprobe(path: Path, timeout_s: float = _TIMEOUT_S) -> StreamDetails | None:
