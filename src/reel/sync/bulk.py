@@ -56,6 +56,20 @@ class RowEncoder:
             append(tuple(values))
         return out
 
+    def encode_values(self, rows: Iterable[Sequence[Any]]) -> list[tuple[Any, ...]]:
+        """Like `encode`, for rows that already are values in `columns` order."""
+        procs = self._procs
+        if not procs:
+            return [tuple(values) for values in rows]
+        out: list[tuple[Any, ...]] = []
+        append = out.append
+        for row in rows:
+            values = list(row)
+            for index, proc in procs:
+                values[index] = proc(values[index])
+            append(tuple(values))
+        return out
+
 
 def _memoised(proc: Processor, limit: int = 4096) -> Processor:
     memo: dict[Any, Any] = {}
@@ -106,7 +120,18 @@ class BulkWriter:
         if not rows:
             return
         encoder = self._encoder(table, list(rows[0]))
-        params = encoder.encode(rows)
+        self._insert(table, encoder, encoder.encode(rows))
+
+    def insert_values(
+        self, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    ) -> None:
+        """Insert rows given as values in `columns` order (no dict per row)."""
+        encoder = self._encoder(table, columns)
+        params = encoder.encode_values(rows)
+        if params:
+            self._insert(table, encoder, params)
+
+    def _insert(self, table: Table, encoder: RowEncoder, params: list[tuple[Any, ...]]) -> None:
         names = ", ".join(encoder.columns)
         if self.postgres:
             raw = self.conn.connection.driver_connection

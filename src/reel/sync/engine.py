@@ -43,6 +43,7 @@ from reel.sources.base import ListingContext, SourceAdapter
 from reel.sources.records import ListingPage
 from reel.sync import runs
 from reel.sync.changes import ChunkChanges
+from reel.sync.gctune import relaxed_gc
 from reel.sync.outcome import SyncResult, classify
 from reel.sync.unit import UnitOfWork
 from reel.sync.writer import ITEMS, CatalogWriter
@@ -218,23 +219,24 @@ class SyncEngine:
                 )
             )
 
-        async with UnitOfWork(self.db.engine, row.name) as unit:
-            await unit.open(row.id)
-            writer = CatalogWriter(
-                unit.conn,
-                row.id,
-                chunk_size=self.chunk_size,
-                on_chunk=on_chunk,
-                user_id=self._user_id,
-                prune_programmes_before=ctx.prune_programmes_before,
-            )
-            await unit.run(writer.load)
-            ctx.known_hashes = writer.known_hashes()
-            await self._pump(adapter.listing(ctx), unit, writer, row.name, run_id, progress)
-            await unit.run(writer.finish, set(ctx.complete_types))
-            await unit.run(self._mark_success, unit.conn, row, adapter, ctx)
-            await unit.commit()
-        return writer
+        with relaxed_gc():
+            async with UnitOfWork(self.db.engine, row.name) as unit:
+                await unit.open(row.id)
+                writer = CatalogWriter(
+                    unit.conn,
+                    row.id,
+                    chunk_size=self.chunk_size,
+                    on_chunk=on_chunk,
+                    user_id=self._user_id,
+                    prune_programmes_before=ctx.prune_programmes_before,
+                )
+                await unit.run(writer.load)
+                ctx.known_hashes = writer.known_hashes()
+                await self._pump(adapter.listing(ctx), unit, writer, row.name, run_id, progress)
+                await unit.run(writer.finish, set(ctx.complete_types))
+                await unit.run(self._mark_success, unit.conn, row, adapter, ctx)
+                await unit.commit()
+            return writer
 
     async def _pump(
         self,

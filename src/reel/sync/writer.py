@@ -29,7 +29,7 @@ import msgspec
 from sqlalchemy import Connection, delete, select
 
 from reel.catalog.models import Base
-from reel.catalog.rows import item_row
+from reel.catalog.rows import ITEM_COLUMNS, item_row, item_values
 from reel.catalog.types import utcnow
 from reel.sources.records import ItemRecord, ListingPage, UserDataRecord
 from reel.sync.bulk import BulkWriter
@@ -66,6 +66,8 @@ DEFAULT_PARENT_TYPES = ("show", "season", "movie")
 GENRE_MAX = 100
 BULK_FTS_MIN = 200  # inserts in one batch that make bulk FTS indexing worth it
 UPDATE_DROPS = ("source_id", "remote_id", "type", "created_at")
+INSERT_COLUMNS = ("id", *ITEM_COLUMNS)
+HASH_AT = ITEM_COLUMNS.index("content_hash")
 
 _encoder = msgspec.msgpack.Encoder(order="deterministic")
 
@@ -195,11 +197,12 @@ class CatalogWriter:
 
     def _write_group(self, records: list[ItemRecord], changes: ChunkChanges) -> None:
         """One item type of a chunk: its parents are already written."""
-        inserts: list[dict[str, Any]] = []
+        inserts: list[tuple[Any, ...]] = []
         inserted: list[ItemRecord] = []
         updates: dict[frozenset[str], list[dict[str, Any]]] = {}
         updated: list[tuple[int, ItemRecord]] = []
         seen, existing = self.seen, self.existing
+        source_id, now = self.source_id, self.now
         library_id_of, category_id_of = self.taxonomy.library_id, self.taxonomy.category_id
         for rec in records:
             key = (rec.type, rec.remote_id)
@@ -216,6 +219,12 @@ class CatalogWriter:
             parent_id = self._parent_id(rec.type, rec.parent_remote_id)
             if rec.parent_remote_id is not None and parent_id is None:
                 self.pending_parents.append((key, rec.parent_remote_id))
+            if found is None:
+                inserts.append(
+                    item_values(rec, source_id, library_id, category_id, parent_id, now, digest)
+                )
+                inserted.append(rec)
+                continue
             row = item_row(
                 rec,
                 source_id=self.source_id,
@@ -225,10 +234,6 @@ class CatalogWriter:
                 now=self.now,
                 hash_=digest,
             )
-            if found is None:
-                inserts.append(row)
-                inserted.append(rec)
-                continue
             for column in UPDATE_DROPS:
                 del row[column]
             if rec.added_at is None:  # keep the first-seen date
@@ -250,21 +255,24 @@ class CatalogWriter:
             self._insert_genres(updated)
 
     def _insert(
-        self, rows: list[dict[str, Any]], records: list[ItemRecord], changes: ChunkChanges
+        self, rows: list[tuple[Any, ...]], records: list[ItemRecord], changes: ChunkChanges
     ) -> None:
+        """Insert `item_values` rows (ITEM_COLUMNS order) of `records` under new ids."""
         new_ids = self.bulk.allocate_ids(ITEMS, len(rows))
-        for row, new_id in zip(rows, new_ids, strict=True):
-            row["id"] = new_id
         if len(rows) >= BULK_FTS_MIN:
             self.fts.start()
             self.indexes.start()
-        self.bulk.insert(ITEMS, rows)
+        self.bulk.insert_values(
+            ITEMS,
+            INSERT_COLUMNS,
+            [(new_id, *row) for new_id, row in zip(new_ids, rows, strict=True)],
+        )
         if self.fts.active:
             self.fts.index(new_ids[0], new_ids[-1])
-        existing = self.existing
+        existing, add = self.existing, changes.add
         for rec, row, new_id in zip(records, rows, new_ids, strict=True):
-            existing[(rec.type, rec.remote_id)] = (new_id, row["content_hash"])
-            changes.add("created", rec.type, new_id)
+            existing[(rec.type, rec.remote_id)] = (new_id, row[HASH_AT])
+            add("created", rec.type, new_id)
         self._insert_genres(zip(new_ids, records, strict=True))
 
     def _insert_genres(self, pairs: Iterable[tuple[int, ItemRecord]]) -> None:
