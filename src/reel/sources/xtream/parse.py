@@ -134,18 +134,31 @@ def text(value: object) -> str | None:
 
 def ident(value: object) -> str | None:
     """An id as a string: 123, "123", " 0123" and 123.0 all give "123"."""
-    if type(value) is int:
+    kind = type(value)
+    if kind is int:
         return str(value)
-    result = text(value)
-    if result is not None and result.isascii() and result.isdigit() and result[0] == "0":
+    if kind is str:  # inlined text(): ids are looked up several times per entry
+        result: str | None = value.strip()  # type: ignore[attr-defined]
+        if not result:
+            return None
+    else:
+        result = text(value)
+        if result is None:
+            return None
+    if result[0] == "0" and result.isascii() and result.isdigit():
         return str(int(result))
     return result
 
 
 def to_int(value: object) -> int | None:
-    if isinstance(value, bool) or value is None:
+    if value is None:
         return None
-    if isinstance(value, int):
+    kind = type(value)
+    if kind is int:
+        return value  # type: ignore[return-value]
+    if kind is bool:
+        return None
+    if isinstance(value, int):  # an int subclass
         return value
     number = to_float(value)
     return int(number) if number is not None else None
@@ -168,7 +181,10 @@ def to_float(value: object) -> float | None:
 
 def unix_time(value: object) -> datetime | None:
     """Panels send unix times as ints or digit strings; 0, junk and far futures mean unknown."""
-    stamp = to_int(value)
+    if type(value) is str and value.isascii() and value.strip().isdigit():
+        stamp: int | None = int(value)  # the usual digit string, without a float round trip
+    else:
+        stamp = to_int(value)
     if stamp is None or stamp <= 0 or stamp > _MAX_UNIX:
         return None
     return datetime.fromtimestamp(stamp, UTC)
