@@ -6,8 +6,11 @@ full id sweep ran. Each adapter's own `freshness` module says what its counts me
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from reel.sources.records import ItemType, UserDataRecord
 
 SWEEP_HOURS = 24.0
 SWEEP_EVERY = 96
@@ -61,3 +64,26 @@ class CountBook:
 def watch_totals(watch: WatchMap) -> tuple[int, int]:
     """How many entries have a non-zero first value (watched) and second (in progress)."""
     return sum(1 for first, _ in watch.values() if first), sum(1 for _, s in watch.values() if s)
+
+
+def reconcile(
+    watch: WatchMap,
+    current: WatchMap,
+    records: Mapping[str, UserDataRecord],
+    item_type: ItemType,
+    *,
+    complete: bool,
+) -> list[UserDataRecord]:
+    """Replace `watch` by the server's sets in `current`; return what changed.
+
+    An item missing from `current` is reported unwatched only when the listing was
+    complete: a listing that shifted while paging may have skipped it.
+    """
+    changes = [records[k] for k, entry in current.items() if watch.get(k) != entry]
+    if complete:
+        changes.extend(
+            UserDataRecord(remote_id=k, type=item_type) for k in watch if k not in current
+        )
+        watch.clear()
+    watch.update(current)
+    return changes

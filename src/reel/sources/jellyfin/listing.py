@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from reel.sources.base import ListingContext
+from reel.sources.freshness import reconcile
 from reel.sources.jellyfin.client import JellyfinClient
 from reel.sources.jellyfin.const import (
     DETAIL_FIELDS,
@@ -38,7 +39,7 @@ from reel.sources.jellyfin.freshness import (
 )
 from reel.sources.jellyfin.paging import PagedListing
 from reel.sources.jellyfin.parse import ItemsResult, to_item, to_user_data
-from reel.sources.jellyfin.watch import recent_plays, unplayed, verify
+from reel.sources.jellyfin.watch import recent_plays, verify
 from reel.sources.records import ItemType, LibraryKind, ListingPage, UserDataRecord
 
 log = logging.getLogger(__name__)
@@ -300,10 +301,7 @@ async def _sweep(
     # Whole libraries were listed in detail just now: the map already holds their state.
     current = {k: v for lib in whole for k in passes[lib].ids if (v := watch.get(k))}
     current.update({k: entry for k, (entry, _) in watched.items()})
-    changes = [data for k, (entry, data) in watched.items() if watch.get(k) != entry]
-    if complete:  # a shifted listing may have skipped an item: never call it unplayed
-        changes.extend(unplayed(k, our_type) for k in watch if k not in current)
-        watch.clear()
-    watch.update(current)
+    records = {k: data for k, (_, data) in watched.items()}
+    changes = reconcile(watch, current, records, our_type, complete=complete)
     if changes:
         yield ListingPage(user_data=changes)

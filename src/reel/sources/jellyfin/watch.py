@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
+from reel.sources.freshness import reconcile
 from reel.sources.jellyfin.freshness import (
     WatchMap,
     keep,
@@ -32,11 +33,6 @@ Fetch = Callable[[dict[str, Any], str], Awaitable[ItemsResult]]
 RECENT_PAGE_SIZE = 200
 PLAYED: dict[str, Any] = {"IsPlayed": "true"}
 RESUMABLE: dict[str, Any] = {"Filters": "IsResumable"}
-
-
-def unplayed(item_id: str, item_type: ItemType) -> UserDataRecord:
-    """The state of an item that left the played and resumable sets."""
-    return UserDataRecord(remote_id=item_id, type=item_type)
 
 
 async def recent_plays(
@@ -109,10 +105,6 @@ async def verify(
                         current[dto.id] = entry
                         records[dto.id] = data
             complete = complete and listing.complete
-    changes = [records[k] for k, entry in current.items() if watch.get(k) != entry]
-    if complete:  # a shifted listing may have skipped an item: never call it unplayed
-        changes.extend(unplayed(k, item_type) for k in watch if k not in current)
-        watch.clear()
-    watch.update(current)
+    changes = reconcile(watch, current, records, item_type, complete=complete)
     if changes:
         yield ListingPage(user_data=changes)

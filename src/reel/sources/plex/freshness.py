@@ -32,7 +32,6 @@ from reel.sources.freshness import (
     count_key,
     watch_totals,
 )
-from reel.sources.records import ItemType, UserDataRecord
 
 STATE_VERSION = 2
 
@@ -64,8 +63,3 @@ def watch_entry(view_count: int | None, view_offset: int | None) -> list[int] | 
 def watched_and_started(watch: WatchMap) -> tuple[int, int]:
     """How many entries the server should count as watched and as in progress."""
     return watch_totals(watch)
-
-
-def unwatched(remote_id: str, item_type: ItemType) -> UserDataRecord:
-    """The state of an item that left the watched and in-progress sets."""
-    return UserDataRecord(remote_id=remote_id, type=item_type)

@@ -13,10 +13,11 @@ import logging
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
+from reel.sources.freshness import reconcile
 from reel.sources.plex import parse
 from reel.sources.plex.client import PageStats, PlexClient
 from reel.sources.plex.const import TYPE_NUMBERS
-from reel.sources.plex.freshness import WatchMap, unwatched, watch_entry, watched_and_started
+from reel.sources.plex.freshness import WatchMap, watch_entry, watched_and_started
 from reel.sources.records import ItemType, ListingPage, UserDataRecord
 
 if TYPE_CHECKING:
@@ -99,10 +100,6 @@ async def verify_watch(
                         current[key] = entry
                         records[key] = watch_record(md, item_type)
             complete = complete and stats.complete
-    changes = [records[k] for k, entry in current.items() if watch.get(k) != entry]
-    if complete:  # a shifted listing may have skipped an item: never call it unwatched
-        changes.extend(unwatched(k, item_type) for k in watch if k not in current)
-        watch.clear()
-    watch.update(current)
+    changes = reconcile(watch, current, records, item_type, complete=complete)
     if changes:
         yield ListingPage(user_data=changes)
