@@ -163,11 +163,3 @@ def browse(session: Session, q: BrowseQuery, user_id: int | None = None) -> Page
             q.signature(), [_cursor_value(q.sort, last.sort_value), last.id]
         )
     return Page(items=items, next=next_cursor)
-
-
-def type_counts(session: Session, source_id: int | None = None) -> dict[str, int]:
-    """How many items of each type (all sources, or one)."""
-    stmt = select(Item.type, func.count()).group_by(Item.type)
-    if source_id is not None:
-        stmt = stmt.where(Item.source_id == source_id)
-    return {t: int(n) for t, n in session.execute(stmt).all()}

@@ -6,7 +6,7 @@ those the command-line contract requires plus the details a client needs to draw
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -129,7 +129,3 @@ def load_views(session: Session, ids: Sequence[int], user_id: int | None) -> lis
     rows = session.execute(view_select(user_id).where(Item.id.in_(list(ids)))).all()
     by_id = {row.id: to_view(row) for row in rows}
     return [by_id[i] for i in ids if i in by_id]
-
-
-def views_of(rows: Iterable[Any]) -> list[ItemView]:
-    return [to_view(row) for row in rows]
