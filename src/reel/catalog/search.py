@@ -40,6 +40,8 @@ MAX_LIMIT = 200
 TYPE_WEIGHT = {"movie": 0, "show": 0, "channel": 0, "episode": 1, "season": 2}
 _HIGH = "\U0010ffff"
 _FTS = table("items_fts", column("rowid"))
+# What ranking needs of a candidate; the view columns are loaded for the winners only.
+_CANDIDATE = (Item.id, Item.type, Item.search_title, Item.search_text, Item.sort_key)
 
 
 @dataclass(frozen=True)
@@ -58,17 +60,13 @@ class _Candidate:
 
 
 def _candidate_rows(session: Session, where: Any, conds: list[Any], cap: int) -> list[Any]:
-    stmt = (
-        select(Item.id, Item.type, Item.search_title, Item.search_text, Item.sort_key)
-        .where(where, *conds)
-        .limit(cap)
-    )
+    stmt = select(*_CANDIDATE).where(where, *conds).limit(cap)
     return list(session.execute(stmt).all())
 
 
 def _title_range(session: Session, q: str, conds: list[Any], cap: int) -> list[Any]:
     stmt = (
-        select(Item.id, Item.type, Item.search_title, Item.search_text, Item.sort_key)
+        select(*_CANDIDATE)
         .where(Item.search_title >= q, Item.search_title < q + _HIGH, *conds)
         .order_by(Item.search_title)
         .limit(cap)
@@ -86,7 +84,7 @@ def _fts_sqlite(
         parts.append(f"({terms})" if len(alternatives) > 1 else terms)
     expr = " AND ".join(parts)
     stmt = (
-        select(Item.id, Item.type, Item.search_title, Item.search_text, Item.sort_key)
+        select(*_CANDIDATE)
         .select_from(_FTS)
         .join(Item, Item.id == _FTS.c.rowid)
         .where(text("items_fts MATCH :expr").bindparams(expr=expr), *conds)
