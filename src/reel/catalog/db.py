@@ -7,10 +7,11 @@ the sync writer; PostgreSQL gets `pg_trgm` for fuzzy matching. Migrations run on
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from sqlalchemy import Engine, create_engine, event
@@ -37,7 +38,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _json_dumps(value: Any) -> str:
+def _bind_none_directly() -> None:
+    """Make the driver bind None without its adaptation protocol.
+
+    CPython's sqlite3 module sends every parameter that is not an exact int, float, str or
+    bytes through the PEP 246 adaptation path, and for None that path fails two attribute
+    lookups (two exceptions raised and cleared) before binding NULL. An item row has a dozen
+    NULL columns, so that cost half of a large insert. A registered adapter is found by a
+    dict lookup first; `{}.get` is a C callable that returns None, bound as NULL as before.
+    The registry is process-wide, which is harmless: the value bound is the same.
+    """
+    sqlite3.register_adapter(type(None), cast(Callable[[None], None], {}.get))
+
+
+def json_text(value: Any) -> str:
+    """The JSON columns' serializer (bulk writes recognise it and take a C-level path)."""
     return orjson.dumps(value).decode()
 
 
@@ -52,12 +67,13 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for `url` with Reel's connection settings applied."""
     parsed = make_url(url)
     # orjson for the JSON columns: several per item row, so it shows in sync times.
-    kwargs.setdefault("json_serializer", _json_dumps)
+    kwargs.setdefault("json_serializer", json_text)
     kwargs.setdefault("json_deserializer", _json_loads)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
+        _bind_none_directly()
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling defers BEGIN; take control so that a

@@ -12,90 +12,12 @@ transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import JSON, Connection, DateTime, Table, func, select, text
+from sqlalchemy import Connection, Table, func, select, text
 
-Processor = Callable[[Any], Any]
-
-
-class RowEncoder:
-    """Row dicts → driver parameter tuples for a fixed column order of one table.
-
-    Most values repeat: every row of a sync carries the same `created_at`, and most JSON
-    columns are empty. Processed datetimes are memoised per column and empty containers
-    encoded once, which halves the cost of the processors on a large insert.
-    """
-
-    def __init__(self, conn: Connection, table: Table, columns: Sequence[str]) -> None:
-        dialect = conn.dialect
-        self.columns = tuple(columns)
-        self._procs: list[tuple[int, Processor]] = []
-        for index, name in enumerate(self.columns):
-            column_type = table.c[name].type
-            found = column_type.dialect_impl(dialect).bind_processor(dialect)
-            if found is None:
-                continue
-            proc: Processor = found
-            impl = getattr(column_type, "impl", column_type)
-            if isinstance(impl, DateTime):
-                proc = _memoised(proc)
-            elif isinstance(impl, JSON):
-                proc = _empty_once(proc)
-            self._procs.append((index, proc))
-
-    def encode(self, rows: Iterable[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
-        columns, procs = self.columns, self._procs
-        out: list[tuple[Any, ...]] = []
-        append = out.append
-        for row in rows:
-            values = [row[c] for c in columns]
-            for index, proc in procs:
-                values[index] = proc(values[index])
-            append(tuple(values))
-        return out
-
-    def encode_values(self, rows: Iterable[Sequence[Any]]) -> list[tuple[Any, ...]]:
-        """Like `encode`, for rows that already are values in `columns` order."""
-        procs = self._procs
-        if not procs:
-            return [tuple(values) for values in rows]
-        out: list[tuple[Any, ...]] = []
-        append = out.append
-        for row in rows:
-            values = list(row)
-            for index, proc in procs:
-                values[index] = proc(values[index])
-            append(tuple(values))
-        return out
-
-
-def _memoised(proc: Processor, limit: int = 4096) -> Processor:
-    memo: dict[Any, Any] = {}
-
-    def process(value: Any) -> Any:
-        try:
-            return memo[value]
-        except KeyError:
-            pass
-        if len(memo) >= limit:
-            memo.clear()
-        result = memo[value] = proc(value)
-        return result
-
-    return process
-
-
-def _empty_once(proc: Processor) -> Processor:
-    empty_dict, empty_list = proc({}), proc([])
-
-    def process(value: Any) -> Any:
-        if not value and value is not None:
-            return empty_dict if isinstance(value, dict) else empty_list
-        return proc(value)
-
-    return process
+from reel.sync.encode import RowEncoder
 
 
 class BulkWriter:
@@ -120,19 +42,22 @@ class BulkWriter:
         if not rows:
             return
         encoder = self._encoder(table, list(rows[0]))
-        self._insert(table, encoder, encoder.encode(rows))
+        self._insert(table, encoder.columns, encoder.encode(rows))
 
     def insert_values(
         self, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
     ) -> None:
-        """Insert rows given as values in `columns` order (no dict per row)."""
-        encoder = self._encoder(table, columns)
-        params = encoder.encode_values(rows)
-        if params:
-            self._insert(table, encoder, params)
+        """Insert rows given as values in `columns` order (no dict per row).
 
-    def _insert(self, table: Table, encoder: RowEncoder, params: list[tuple[Any, ...]]) -> None:
-        names = ", ".join(encoder.columns)
+        Columns that no row sets are left out of the statement: binding a NULL costs as
+        much as binding a value, and an item row has a dozen of them.
+        """
+        names, params = self._encoder(table, columns).encode_values(rows, drop_null=True)
+        if params:
+            self._insert(table, names, params)
+
+    def _insert(self, table: Table, columns: Sequence[str], params: list[tuple[Any, ...]]) -> None:
+        names = ", ".join(columns)
         if self.postgres:
             raw = self.conn.connection.driver_connection
             assert raw is not None
@@ -143,7 +68,7 @@ class BulkWriter:
                 for values in params:
                     copy.write_row(values)
             return
-        marks = ", ".join([self._mark] * len(encoder.columns))
+        marks = ", ".join([self._mark] * len(columns))
         self.conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", params)
 
     def update(self, table: Table, rows: Sequence[Mapping[str, Any]], key: str = "id") -> None:
