@@ -34,6 +34,13 @@ def test_fold_matches_reference_on_every_combining_mark() -> None:
     assert text.fold(sample) == reference_fold(sample)
 
 
+def test_fold_matches_reference_on_basic_plane_marks_and_special_letters() -> None:
+    """Text without astral characters takes the regex path; special letters the table."""
+    marks = "".join(chr(cp) for cp in range(0x10000) if unicodedata.combining(chr(cp)))
+    for sample in ("Ωmega" + marks + " Łódź", "Straße\u2003Ærø\tþ", "ǅemal ŉ ſ", "Café 🎬 Ø"):
+        assert text.fold(sample) == reference_fold(sample)
+
+
 def test_cache_is_bounded() -> None:
     for n in range(text._CACHE_MAX + 10):
         text.fold(f"t{n}")

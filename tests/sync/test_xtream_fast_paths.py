@@ -16,7 +16,7 @@ from reel.catalog.secrets import SecretBox
 from reel.events.bus import EventBus
 from reel.services.sources import SourceService
 from reel.sources.base import SourceConfig
-from reel.sources.xtream import adapter as adapter_module
+from reel.sources.xtream import offload
 from reel.sources.xtream.adapter import XtreamAdapter
 from reel.sync.engine import SyncEngine
 from reel.testing.fakes.xtream import XtreamFake, XtreamFakeConfig
@@ -49,14 +49,14 @@ def conversions(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """Counts calls of the adapter's entry → record converters per listing."""
     calls: dict[str, int] = {}
     patched = {}
-    for action, (type_, key, convert) in adapter_module._DECODERS.items():
+    for action, (type_, key, convert) in offload.CONVERTERS.items():
 
         def counting(entry: Any, known: set[str], _a: str = action, _c: Callable = convert) -> Any:  # type: ignore[type-arg]
             calls[_a] = calls.get(_a, 0) + 1
             return _c(entry, known)
 
         patched[action] = (type_, key, counting)
-    monkeypatch.setattr(adapter_module, "_DECODERS", patched)
+    monkeypatch.setattr(offload, "CONVERTERS", patched)
     return calls
 
 

@@ -30,6 +30,28 @@ _GLUED_ARTICLES = tuple(a for a in _ARTICLES if a not in _SPACED_ARTICLES)
 # (the same predicate as `unicodedata.combining`, without a Python call per character).
 # None lies above U+1E94A; the bound keeps the import cheap.
 _COMBINING = {cp: None for cp in range(0x20000) if unicodedata.combining(chr(cp))}
+
+
+def _char_class(code_points: list[int]) -> str:
+    """A regex character class of `code_points`, as ranges."""
+    ranges: list[tuple[int, int]] = []
+    for cp in sorted(code_points):
+        if ranges and ranges[-1][1] == cp - 1:
+            ranges[-1] = (ranges[-1][0], cp)
+        else:
+            ranges.append((cp, cp))
+    parts = (re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "") for a, b in ranges)
+    return "[" + "".join(parts) + "]"
+
+
+# `str.translate` looks every character of a non-ASCII string up in its table through a
+# Python int; a regex character class tests it in C, in constant time when the class lies
+# in the Basic Multilingual Plane. So marks are deleted with a regex unless the text has
+# characters beyond that plane (rare: then the table), and the special-letter table is
+# only applied to the few titles that hold one.
+_COMBINING_RUN = re.compile(_char_class([cp for cp in _COMBINING if cp <= 0xFFFF]) + "+")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+_HAS_SPECIAL = re.compile(_char_class([ord(ch) for ch in "øØæÆœŒßẞłŁđĐðÐþÞıħĦŧŦŀĿĸŉſ"]))
 # Titles repeat a lot in large catalogs (and each row folds its title more than once).
 _CACHE: dict[str, str] = {}
 _CACHE_MAX = 50_000
@@ -44,9 +66,18 @@ def fold(text: str) -> str:
         # split/join collapses exactly the ASCII characters `\s` matches, 4x faster.
         result = " ".join(text.lower().split())
     else:
-        decomposed = unicodedata.normalize("NFKD", text.translate(_SPECIAL))
-        stripped = decomposed.translate(_COMBINING)
-        result = _SPACE.sub(" ", stripped.casefold().translate(_SPECIAL)).strip()
+        if _HAS_SPECIAL.search(text):
+            text = text.translate(_SPECIAL)
+        decomposed = unicodedata.normalize("NFKD", text)
+        if _ASTRAL.search(decomposed):
+            stripped = decomposed.translate(_COMBINING)
+        else:
+            stripped = _COMBINING_RUN.sub("", decomposed)
+        folded = stripped.casefold()
+        if _HAS_SPECIAL.search(folded):
+            folded = folded.translate(_SPECIAL)
+        # split/join collapses exactly what `\s+` matches (both use Unicode whitespace).
+        result = " ".join(folded.split())
     if len(_CACHE) >= _CACHE_MAX:
         _CACHE.clear()
     _CACHE[text] = result

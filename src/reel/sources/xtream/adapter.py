@@ -14,7 +14,7 @@ import asyncio
 import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from reel.sources.base import (
@@ -28,18 +28,13 @@ from reel.sources.base import (
 from reel.sources.errors import BadResponse, CannotConnect, InvalidAuth, SourceError
 from reel.sources.http import RetryPolicy
 from reel.sources.records import CategoryRecord, ItemRecord, ListingPage, ProgrammeRecord
-from reel.sources.xtream import const, details, items, listing, parse
+from reel.sources.xtream import const, details, listing, parse
 from reel.sources.xtream.account import account_details, allowed_formats, inactive_status
 from reel.sources.xtream.client import XtreamClient, normalise_url, stream_url
+from reel.sources.xtream.offload import CONVERTERS, PageConverter, convert_entries
 from reel.sources.xtream.series import changed_series, refresh_series
 
 log = logging.getLogger(__name__)
-
-_DECODERS: dict[str, tuple[type[Any], str, Callable[[Any, set[str]], ItemRecord]]] = {
-    "get_live_streams": (parse.LiveStream, "stream_id", items.channel),
-    "get_vod_streams": (parse.VodStream, "stream_id", items.movie),
-    "get_series": (parse.Series, "series_id", items.show),
-}
 
 
 class XtreamAdapter(SourceAdapter):
@@ -126,7 +121,7 @@ class XtreamAdapter(SourceAdapter):
 
     # ---- listing ---------------------------------------------------------------------
     async def listing(self, ctx: ListingContext) -> AsyncIterator[ListingPage]:
-        async with self.client() as client:
+        async with self.client() as client, PageConverter(self.config.name) as converter:
             tasks: dict[str, asyncio.Task[Any]] = {
                 "account": asyncio.create_task(self._account(client))
             }
@@ -151,7 +146,8 @@ class XtreamAdapter(SourceAdapter):
                 yield ListingPage(libraries=list(const.LIBRARIES), categories=categories)
                 for action, (kind, item_type, _, phase) in const.LISTINGS.items():
                     complete = True
-                    async for page in self._pages(tasks, action, known[kind], ctx, phase):
+                    pages = self._pages(tasks, action, known[kind], ctx, phase, converter)
+                    async for page in pages:
                         if page is None:
                             complete = False
                             continue
@@ -173,37 +169,46 @@ class XtreamAdapter(SourceAdapter):
         known: set[str],
         ctx: ListingContext,
         phase: str,
+        converter: PageConverter,
     ) -> AsyncIterator[ListingPage | None]:
         """Pages of one listing; a lone None means the panel sent `null` (not complete).
 
         Entries whose digest matches what the catalog stored are only named as present
-        (listing.py); the rest are converted here, page by page.
+        (listing.py); the rest are converted page by page, in a worker process when the
+        listing is big and all new (offload.py).
         """
-        type_, id_field, convert = _DECODERS[action]
+        type_, id_field, _ = CONVERTERS[action]
         item_type = const.LISTINGS[action][1]
         stored = {h: rid for (t, rid), h in ctx.known_hashes.items() if t == item_type}
         body: bytes = await tasks.pop(action)
-        job = functools.partial(
-            listing.split_listing,
+        cut = functools.partial(
+            listing.split_raw,
             body,
-            type_,
-            id_field,
             key=listing.digest_key(item_type, known),
             known=stored,
             what=action,
             source=self.config.name,
         )
-        if len(body) > const.DECODE_IN_THREAD_BYTES:
-            split = await asyncio.to_thread(job)
-        else:
-            split = job()
-        del body, job, stored
-        if split.null:
+        big = len(body) > const.DECODE_IN_THREAD_BYTES
+        raw = await asyncio.to_thread(cut) if big else cut()
+        del stored, cut
+        if raw.null:
             log.warning(
                 "%s: %s answered null; keeping what the catalog has", self.config.name, action
             )
             yield None
             return
+        if converter.wanted(raw):
+            del body
+            total, done = len(raw.raws), 0
+            async for records in converter.pages(action, raw, known, self.page_size):
+                done += len(records)
+                yield ListingPage(items=records)
+                ctx.report(phase, done, total)
+            return
+        decode = functools.partial(listing.decode_split, raw, body, type_, id_field, what=action)
+        split = await asyncio.to_thread(decode) if big else decode()
+        del body, decode, raw
         entries = split.entries
         total = len(entries) + len(split.unchanged)
         if split.unchanged:
@@ -211,11 +216,7 @@ class XtreamAdapter(SourceAdapter):
         done = len(split.unchanged)
         ctx.report(phase, done, total)
         for start in range(0, len(entries), self.page_size):
-            records = []
-            for entry, digest in entries[start : start + self.page_size]:
-                record = convert(entry, known)
-                record.source_hash = digest
-                records.append(record)
+            records = convert_entries(action, entries[start : start + self.page_size], known)
             yield ListingPage(items=records)
             done += len(records)
             ctx.report(phase, done, total)

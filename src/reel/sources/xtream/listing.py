@@ -95,29 +95,53 @@ def _decode_each(
     return out
 
 
-def split_listing(
+@dataclass
+class RawSplit:
+    """A body cut into raw entries with their digests, before anything is decoded."""
+
+    raws: list[msgspec.Raw] = field(default_factory=list)
+    digests: list[str] = field(default_factory=list)
+    hits: list[str | None] = field(default_factory=list)  # the stored remote id, if unchanged
+    plain_list: bool = False
+    null: bool = False
+
+    @property
+    def all_new(self) -> bool:
+        """Nothing matched a stored digest: every entry is to be converted."""
+        return not any(self.hits)
+
+
+def split_raw(
+    body: bytes, *, key: bytes, known: Mapping[str, str], what: str, source: str
+) -> RawSplit:
+    """Cut `body` into raw entries and match their digests against `known`."""
+    raws = _raw_entries(body, what, source)
+    if raws is None:
+        return RawSplit(null=True)
+    digests = [entry_digest(raw, key) for raw in raws]
+    hits: list[str | None] = [known.get(d) for d in digests] if known else [None] * len(raws)
+    return RawSplit(raws, digests, hits, plain_list=body[:64].lstrip()[:1] == b"[")
+
+
+def decode_split(
+    split: RawSplit,
     body: bytes,
     type_: type[T],
     id_field: str,
     *,
-    key: bytes,
-    known: Mapping[str, str],
     what: str,
-    source: str,
+    seen: set[str] | None = None,
 ) -> Split[T]:
-    """Cut `body` into entries; `known` maps a stored digest to the remote id it was for."""
-    raws = _raw_entries(body, what, source)
-    if raws is None:
+    """Decode the entries `split` did not match; drop repeats (the first occurrence wins)."""
+    if split.null:
         return Split(null=True)
-    plain_list = body[:64].lstrip()[:1] == b"["
-    digests = [entry_digest(raw, key) for raw in raws]
-    hits = [known.get(d) for d in digests] if known else [None] * len(raws)
+    raws, digests, hits = split.raws, split.digests, split.hits
     todo = [raw for raw, hit in zip(raws, hits, strict=True) if hit is None]
-    whole = body if plain_list and len(todo) == len(raws) else None
+    whole = body if split.plain_list and len(todo) == len(raws) else None
     decoded = iter(_decode_each(todo, type_, what, whole))
-    del raws, todo
+    del todo
     out: Split[T] = Split()
-    seen: set[str] = set()
+    seen = set() if seen is None else seen
     for digest, hit in zip(digests, hits, strict=True):
         if hit is not None:
             if hit not in seen:
@@ -133,3 +157,18 @@ def split_listing(
         seen.add(remote_id)
         out.entries.append((entry, digest))
     return out
+
+
+def split_listing(
+    body: bytes,
+    type_: type[T],
+    id_field: str,
+    *,
+    key: bytes,
+    known: Mapping[str, str],
+    what: str,
+    source: str,
+) -> Split[T]:
+    """Cut `body` into entries; `known` maps a stored digest to the remote id it was for."""
+    split = split_raw(body, key=key, known=known, what=what, source=source)
+    return decode_split(split, body, type_, id_field, what=what)
