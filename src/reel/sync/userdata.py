@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, select, update
 
 from reel.catalog.models import Base
 from reel.catalog.types import utcnow
 from reel.sources.records import UserDataRecord
+from reel.sync.bulk import BulkWriter
 
 PLAYBACK = Base.metadata.tables["playback_state"]
 IN_LIST = 500
@@ -24,8 +25,13 @@ def apply_user_data(
     user_id: int,
     records: Sequence[UserDataRecord],
     item_ids: Mapping[tuple[str, str], tuple[int, str]],
+    bulk: BulkWriter | None = None,
 ) -> list[int]:
-    """Upsert the records for `user_id`; returns the item ids whose state changed."""
+    """Upsert the records for `user_id`; returns the item ids whose state changed.
+
+    New rows go through the bulk writer: a first sync of a big server brings tens of
+    thousands of them, and SQLAlchemy's per-row parameter processing was most of their cost.
+    """
     wanted: dict[int, UserDataRecord] = {}
     for rec in records:
         found = item_ids.get((rec.type, rec.remote_id))
@@ -70,7 +76,7 @@ def apply_user_data(
             continue
         updates.append({"b_item": item_id, "updated_at": now, **values})
     if inserts:
-        conn.execute(insert(PLAYBACK), inserts)
+        (bulk or BulkWriter(conn)).insert(PLAYBACK, inserts)
     if updates:
         conn.execute(
             update(PLAYBACK).where(

@@ -316,7 +316,7 @@ class CatalogWriter:
         if self.user_data and self._user_id is not None:
             self.watch_user_id = self._user_id(self.conn)
             self.watch_changed = apply_user_data(
-                self.conn, self.watch_user_id, self.user_data, self.existing
+                self.conn, self.watch_user_id, self.user_data, self.existing, self.bulk
             )
         complete = set(complete_types)
         self.fts.finish()
