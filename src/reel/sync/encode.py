@@ -49,7 +49,11 @@ def sqlite_utc_text(value: datetime | None) -> str | None:
 
 
 def _sqlite_utc_column(values: Sequence[Any]) -> Sequence[Any]:
-    if None not in values and set(map(_tzinfo, values)) == {UTC}:
+    if None in values:  # optional datetimes: encode the others, keep the gaps
+        present = [v for v in values if v is not None]
+        texts = iter(_sqlite_utc_column(present) if present else ())
+        return [None if v is None else next(texts) for v in values]
+    if set(map(_tzinfo, values)) == {UTC}:
         texts = map(datetime.isoformat, values, repeat(" "), repeat("microseconds"))
         return list(map(str.removesuffix, texts, repeat("+00:00")))
     return list(map(sqlite_utc_text, values))

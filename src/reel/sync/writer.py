@@ -23,6 +23,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from itertools import repeat
 from typing import Any
 
 import msgspec
@@ -68,6 +69,7 @@ BULK_FTS_MIN = 200  # inserts in one batch that make bulk FTS indexing worth it
 UPDATE_DROPS = ("source_id", "remote_id", "type", "created_at")
 INSERT_COLUMNS = ("id", *ITEM_COLUMNS)
 HASH_AT = ITEM_COLUMNS.index("content_hash")
+GENRE_COLUMNS = ("item_id", "genre")
 
 _encoder = msgspec.msgpack.Encoder(order="deterministic")
 
@@ -276,14 +278,15 @@ class CatalogWriter:
         self._insert_genres(zip(new_ids, records, strict=True))
 
     def _insert_genres(self, pairs: Iterable[tuple[int, ItemRecord]]) -> None:
-        rows: list[dict[str, Any]] = []
+        rows: list[tuple[int, str]] = []
         for item_id, rec in pairs:
             if not rec.genres:
                 continue
             names = {g.strip()[:GENRE_MAX] for g in rec.genres}
-            rows.extend({"item_id": item_id, "genre": g} for g in names if g)
+            names.discard("")
+            rows.extend(zip(repeat(item_id), names))
         if rows:
-            self.bulk.insert(ITEM_GENRES, rows)
+            self.bulk.insert_values(ITEM_GENRES, GENRE_COLUMNS, rows)
 
     def _lookup_unknown(self, records: Sequence[ItemRecord]) -> None:
         """Scoped writes (one parent's children) still must not duplicate a row elsewhere."""
