@@ -198,7 +198,18 @@ def child_naive(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-CHILDREN = {"sync": child_sync, "pyxtream": child_pyxtream, "naive": child_naive}
+def child_floor(args: argparse.Namespace) -> dict[str, Any]:
+    from storage_floor import replay
+
+    return replay(Path(args.db))
+
+
+CHILDREN = {
+    "sync": child_sync,
+    "pyxtream": child_pyxtream,
+    "naive": child_naive,
+    "floor": child_floor,
+}
 
 
 def run_child(mode: str, **options: Any) -> dict[str, Any]:
@@ -276,6 +287,8 @@ def catalog_runs(label: str, url: str, key_file: Path, fake: Any, profile: Path 
     prof = (lambda name: str(profile / f"{label}-{name}.prof")) if profile else (lambda _: None)
     runs: dict[str, dict[str, Any]] = {}
     runs["full"] = run_child("sync", db=url, key=key_file, profile=prof("full"))
+    if url.startswith("sqlite:///"):
+        runs["floor"] = run_child("floor", db=url.removeprefix("sqlite:///"))
     runs["nochange"] = run_child("sync", db=url, key=key_file, profile=prof("nochange"))
     runs["changed_items"] = {"count": mutate(fake, 0.01)}
     runs["one_percent"] = run_child("sync", db=url, key=key_file, profile=prof("one-percent"))
@@ -329,6 +342,13 @@ def report(label: str, runs: dict[str, Any], baselines: dict[str, Any]) -> None:
         f"({runs['programmes']['count']:,} programmes; resync with guide "
         f"{guide['seconds']:.2f} s, peak RSS {guide['peak_rss_mb']:.0f} MB)"
     )
+    if "floor" in runs:
+        floor = runs["floor"]
+        print(
+            f"  storage floor    {floor['seconds']:6.2f} / {floor['cpu_s']:5.2f}  "
+            f"the same {floor['items']:,} rows replayed raw (insert {floor['insert_s']:.2f} s, "
+            f"then FTS + indexes + commit): {floor['seconds'] / full['seconds']:.0%} of full"
+        )
     peak = max(r["peak_rss_mb"] for r in (full, nochange, onep, guide))
     print(f"  peak RSS target <= 400 MB: {'met' if peak <= 400 else 'MISSED'} ({peak:.0f} MB)")
     for name, base in baselines.items():
