@@ -160,6 +160,36 @@ def test_paging_and_totals(fake: FakeJellyfin, http: httpx.Client, token: str) -
     assert sorted(seen) == sorted(fake.ids("Episode"))
 
 
+def test_without_total_record_count_the_total_is_the_page(
+    fake: FakeJellyfin, http: httpx.Client, token: str
+) -> None:
+    """Like the server, which then skips its count query and reports the rows returned."""
+    params = {"Recursive": "true", "IncludeItemTypes": "Movie", "StartIndex": 3, "Limit": 4}
+    counted = http.get("/Items", headers=_auth(token), params=params).json()
+    assert counted["TotalRecordCount"] == fake.count("Movie") > 7
+    skipped = http.get(
+        "/Items", headers=_auth(token), params={**params, "EnableTotalRecordCount": "false"}
+    ).json()
+    assert len(skipped["Items"]) == skipped["TotalRecordCount"] == 4
+    assert [i["Id"] for i in skipped["Items"]] == [i["Id"] for i in counted["Items"]]
+
+
+def test_ids_return_those_items_with_user_data(
+    fake: FakeJellyfin, http: httpx.Client, token: str
+) -> None:
+    owner = fake.owner.id
+    wanted = [*fake.ids("Movie")[:2], fake.ids("Episode")[0], "0" * 32]
+    body = http.get(
+        "/Items",
+        headers=_auth(token),
+        params={"Ids": ",".join(wanted), "EnableUserData": "true", "EnableImages": "false"},
+    ).json()
+    assert sorted(i["Id"] for i in body["Items"]) == sorted(wanted[:3])
+    for item in body["Items"]:
+        assert item["UserData"]["Played"] == fake.data.data_for(owner, item["Id"]).played
+        assert "ImageTags" not in item
+
+
 def test_sizes_are_deterministic_and_as_asked() -> None:
     config = FakeJellyfinConfig(movies=7, shows=2, seasons=3, episodes=5, seed=9)
     a, b = FakeJellyfin(config), FakeJellyfin(config)

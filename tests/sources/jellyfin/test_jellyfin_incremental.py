@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qsl
 
 from reel.sources.base import ListingContext
+from reel.sources.jellyfin import watch
 from reel.sources.jellyfin.adapter import JellyfinAdapter
+from reel.sources.jellyfin.freshness import Freshness
 from reel.testing.fakes.jellyfin import FakeJellyfin
+from reel.testing.fakes.jellyfin_data import apply_stop
 
 
 async def _synced(adapter: JellyfinAdapter, run_listing: Any) -> tuple[ListingContext, Any]:
@@ -94,10 +98,9 @@ async def test_watch_state_from_other_devices(
     fake.requests.clear()
     out = await run_listing(adapter, _next(ctx))
     assert set(out.user_data) <= {fresh[0], fresh[1]}
-    assert not any(
-        "IsPlayed=true" in r[2][":query"] and "Limit=1&" not in r[2][":query"]
-        for r in fake.requests
-    )
+    sets = [r[2][":query"] for r in fake.requests if "DatePlayed" in r[2][":query"]]
+    assert sets and all("StartIndex=0&" in q and "EnableUserData=true" in q for q in sets)
+    assert not any("IsPlayed=true" in q and "EnableUserData=false" in q for q in sets)
 
 
 async def test_in_progress_item_marked_played_keeps_its_old_date_and_is_still_found(
@@ -142,3 +145,74 @@ async def test_another_account_state_is_not_trusted(
     out = await run_listing(adapter, ctx)
     assert len(out.items("movie")) == fake.count("Movie")
     assert ctx.complete_types == {"movie", "show", "season", "episode"}
+
+
+def _queries(fake: FakeJellyfin) -> list[dict[str, str]]:
+    """The `/Items` queries the fake answered since its log was cleared."""
+    return [
+        dict(parse_qsl(r[2][":query"]))
+        for r in fake.requests
+        if r[1] == "/items" and r[2].get(":query")
+    ]
+
+
+async def test_a_changed_set_is_listed_by_id_and_only_the_changes_looked_up(
+    fake: FakeJellyfin, adapter: JellyfinAdapter, run_listing: Any
+) -> None:
+    owner = fake.owner.id
+    movies = fake.ids("Movie")
+    played = [m for m in movies if fake.data.data_for(owner, m).played]
+    started = [m for m in movies if fake.data.data_for(owner, m).position_ticks]
+    first, _ = await _synced(adapter, run_listing)
+    fake.data.set_played(played[:1], False)
+    fake.data.set_played(started[:1], True)  # keeps its old date: no recent play
+    fake.requests.clear()
+    out = await run_listing(adapter, _next(first))
+    assert set(out.user_data) == {played[0], started[0]}
+    assert not out.user_data[played[0]].played and out.user_data[started[0]].played
+    queries = _queries(fake)
+    sets = [q for q in queries if q.get("IsPlayed") == "true" or q.get("Filters") == "IsResumable"]
+    # the first page of each set (its count and newest plays) carries user data; a set
+    # listed because its count moved is ids only
+    heads = [q for q in sets if q["EnableUserData"] == "true"]
+    listings = [q for q in sets if q["EnableUserData"] == "false"]
+    assert len(heads) == 4 and all(q["Limit"] == str(watch.RECENT_FIRST) for q in heads)
+    assert listings and all("Fields" not in q and q["EnableImages"] == "false" for q in listings)
+    looked_up = [q["Ids"].split(",") for q in queries if "Ids" in q]
+    assert sorted(i for ids in looked_up for i in ids) == sorted([played[0], started[0]])
+
+
+async def test_a_dropped_resume_point_leaves_the_resumable_set(
+    fake: FakeJellyfin, adapter: JellyfinAdapter, run_listing: Any
+) -> None:
+    """Played again and stopped near the start: the server drops the resume point."""
+    owner = fake.owner.id
+    started = next(m for m in fake.ids("Movie") if fake.data.data_for(owner, m).position_ticks)
+    first, _ = await _synced(adapter, run_listing)
+    item = fake.data.items[started]
+    with fake.data.lock:
+        apply_stop(fake.data.user_data[owner, started], 1, item.runtime_ticks, datetime.now(UTC))
+        fake.data.user_version += 1
+    ctx = _next(first)
+    out = await run_listing(adapter, ctx)
+    assert out.user_data[started].position_ms == 0 and not out.user_data[started].played
+    kept = Freshness.load(ctx.state, adapter.config.settings["user_id"])
+    assert kept is not None and started not in kept.watch["movie"]
+
+
+async def test_recent_plays_are_read_past_the_first_page(
+    fake: FakeJellyfin, adapter: JellyfinAdapter, run_listing: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(watch, "RECENT_FIRST", 2)
+    monkeypatch.setattr(watch, "RECENT_PAGE_SIZE", 2)
+    owner = fake.owner.id
+    fresh = [m for m in fake.ids("Movie") if not fake.data.data_for(owner, m).last_played][:5]
+    assert len(fresh) == 5
+    first, _ = await _synced(adapter, run_listing)
+    fake.data.set_played(fresh, True)
+    fake.requests.clear()
+    out = await run_listing(adapter, _next(first))
+    assert set(out.user_data) == set(fresh) and all(out.user_data[m].played for m in fresh)
+    # the recent plays account for the new count: no set is listed, nothing looked up
+    assert not any(q.get("EnableUserData") == "false" and "IsPlayed" in q for q in _queries(fake))
+    assert not any("Ids" in q for q in _queries(fake))

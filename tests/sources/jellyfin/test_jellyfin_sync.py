@@ -144,9 +144,10 @@ async def test_unchanged_incremental_lists_no_items(
     got = await run_listing(adapter, ctx)
     assert got.items() == [] and got.user_data == {}
     assert got.present("movie") == [] and ctx.complete_types == set()
-    # views + per (library, kind): changed listing, count; per playable kind: recent plays
-    # and the played / resumable counts — never a page per 7 items of the library
-    assert len(fake.requests) == 1 + 4 * 2 + 2 * 3
+    # views + per (library, kind): changed listing, count; per playable kind: the first
+    # page of the played and of the resumable set (their counts and newest plays) — never
+    # a page per 7 items of the library
+    assert len(fake.requests) == 1 + 4 * 2 + 2 * 2
 
 
 async def test_failed_presence_listing_marks_nothing_complete(

@@ -6,7 +6,9 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -15,6 +17,9 @@ from plex_support import collect, make_adapter
 from reel.sources.base import ListingContext
 from reel.sources.errors import CannotConnect, InvalidAuth
 from reel.sources.plex.adapter import PlexAdapter
+from reel.sources.plex.client import PlexClient
+from reel.sources.plex.freshness import Freshness
+from reel.sources.plex.watch import NO_ELEMENTS, WATCH_FIELDS
 from reel.sources.records import ListingPage, UserDataRecord
 from reel.testing.fakes.plex import FakePlex
 from reel.testing.server import free_port
@@ -178,9 +183,80 @@ async def test_unwatched_elsewhere_is_found_by_counts(adapter: PlexAdapter, fake
     data = user_data_of(await collect(adapter, ctx))
     assert set(data) == {str(watched[0]), str(started[0])}
     assert all(not d.played and d.position_ms == 0 and d.play_count == 0 for d in data.values())
-    assert str(watched[0]) not in ctx.state["watch"]["episode"]
+    kept = Freshness.load(ctx.state)
+    assert kept is not None and str(watched[0]) not in kept.watch["episode"]
     again = ListingContext(full=False, since=datetime.now(UTC), state=ctx.state)
     assert user_data_of(await collect(adapter, again)) == {}
+
+
+def _record_listings(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, object]]:
+    """The query of every paged listing the adapter makes (counts are not listings)."""
+    listed: list[dict[str, object]] = []
+    original = PlexClient.pages
+
+    def pages(self: PlexClient, path: str, params: Mapping[str, object], **kw: Any) -> Any:
+        listed.append(dict(params))
+        return original(self, path, params, **kw)
+
+    monkeypatch.setattr(PlexClient, "pages", pages)
+    return listed
+
+
+async def test_only_the_watch_set_whose_count_moved_is_listed(
+    adapter: PlexAdapter, fake: FakePlex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, first = await full_sync(adapter)
+    lib = fake.library
+    started = next(k for k in lib.keys_of("movie") if lib.items[k].view_offset)
+    assert not lib.items[started].view_count
+    lib.mark_unwatched(started)  # drops the resume point: only the in-progress count moves
+    listed = _record_listings(monkeypatch)
+    ctx = ListingContext(full=False, since=datetime.now(UTC), state=first.state)
+    data = user_data_of(await collect(adapter, ctx))
+    assert set(data) == {str(started)} and data[str(started)].position_ms == 0
+    set_listings = [p for p in listed if "unwatched" in p or "inProgress" in p]
+    assert set_listings == [
+        {"type": 1, "inProgress": 1, "includeFields": WATCH_FIELDS, "excludeElements": NO_ELEMENTS}
+    ]
+
+
+async def test_watched_and_started_item_unwatched_elsewhere_leaves_both_sets(
+    fake: FakePlex, plex_url: str
+) -> None:
+    lib = fake.library
+    both = lib.keys_of("episode")[1]
+    lib.items[both].view_count, lib.items[both].view_offset = 2, 60_000  # a rewatch paused
+    lib.items[both].last_viewed_at = 1_700_000_000
+    ad = make_adapter(plex_url, fake.config.token)
+    try:
+        _, first = await full_sync(ad)
+        lib.mark_unwatched(both)
+        ctx = ListingContext(full=False, since=datetime.now(UTC), state=first.state)
+        data = user_data_of(await collect(ad, ctx))
+        assert set(data) == {str(both)}
+        assert not data[str(both)].played and data[str(both)].position_ms == 0
+        kept = Freshness.load(ctx.state)
+        assert kept is not None and str(both) not in kept.watch["episode"]
+    finally:
+        await ad.aclose()
+
+
+async def test_state_kept_before_the_compact_watch_maps_still_works(
+    adapter: PlexAdapter, fake: FakePlex
+) -> None:
+    """Watch maps kept as plain dicts (older state) load: no full listing after upgrading."""
+    _, first = await full_sync(adapter)
+    kept = Freshness.load(first.state)
+    assert kept is not None
+    old = {**first.state, "watch": {t: dict(m) for t, m in kept.watch.items()}}
+    lib = fake.library
+    watched = next(k for k in lib.keys_of("movie") if lib.items[k].view_count)
+    lib.mark_unwatched(watched)
+    ctx = ListingContext(full=False, since=datetime.now(UTC), state=old)
+    pages = await collect(adapter, ctx)
+    assert items_of(pages) == {} and ctx.complete_types == set()
+    assert set(user_data_of(pages)) == {str(watched)}
+    assert isinstance(ctx.state["watch"]["movie"], str)
 
 
 async def test_old_state_means_a_full_listing(adapter: PlexAdapter, fake: FakePlex) -> None:

@@ -14,8 +14,9 @@ passed or after `sweep_every` syncs, so such a stale item lives at most that lon
 
 Watch state: watch-state changes do not bump `DateLastSaved`, and marking an item unplayed
 clears its `LastPlayedDate`, so no date finds it. We keep the played and resumable sets;
-after applying recent plays (`SortBy=DatePlayed`), the server's counts of each (`IsPlayed`,
-`Filters=IsResumable`) must equal ours, else the sets are listed and compared.
+after applying recent plays, the server's counts of each (`IsPlayed`,
+`Filters=IsResumable`) must equal ours, else the set that disagrees is listed (ids only)
+and compared (watch.py).
 """
 
 from __future__ import annotations

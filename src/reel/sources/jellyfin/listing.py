@@ -3,24 +3,27 @@
 Full: every library's items kind by kind (parents first), in detail, with user data.
 Incremental, following what the server can and cannot tell us:
 - `MinDateLastSaved` finds metadata changes and new items (watch state does not bump it);
-- `SortBy=DatePlayed` finds items played since the last sync;
+- the played and the resumable set, newest play first, give their sizes and the items
+  played since the last sync in one page each (watch.py);
 - deletions and items marked unplayed leave no trace a filter can find, so counts decide
   whether the ids or the watched sets must be listed (see freshness.py). A type counts as
   complete (safe to sweep) only when every library's id listing completed; when the
   counts prove nothing was removed the type is not swept at all.
+The counts and the sets' first pages are asked for at once, while the changed listings
+stream (`reel.sources.freshness.Ahead`).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from reel.sources.base import ListingContext
-from reel.sources.freshness import reconcile
+from reel.sources.freshness import Ahead, reconcile
 from reel.sources.jellyfin.client import JellyfinClient
 from reel.sources.jellyfin.const import (
     DETAIL_FIELDS,
@@ -38,8 +41,8 @@ from reel.sources.jellyfin.freshness import (
     watch_entry,
 )
 from reel.sources.jellyfin.paging import PagedListing
-from reel.sources.jellyfin.parse import ItemsResult, to_item, to_user_data
-from reel.sources.jellyfin.watch import recent_plays, verify
+from reel.sources.jellyfin.parse import BaseItem, ItemsResult, to_item, to_user_data
+from reel.sources.jellyfin.watch import SetHead, apply_plays, set_head, verify
 from reel.sources.records import ItemType, LibraryKind, ListingPage, UserDataRecord
 
 log = logging.getLogger(__name__)
@@ -208,62 +211,106 @@ async def incremental(
     sweep_all = bool(before - set(keys)) or fresh.sweep_due(opts.sweep_hours, opts.sweep_every)
     counts: dict[str, list[float]] = {}
     swept_every_type = True
-    for server_kind, our_type, holders in plan(libraries):
-        watch = fresh.watch.setdefault(our_type, {}) if our_type in PLAYABLE else None
-        passes: dict[str, _Pass] = {}
-        whole: set[str] = set()
-        for library_id in holders:
-            key = count_key(library_id, our_type)
-            known = fresh.counts.get(key) if library_id in before else None
-            # Without a count, the library is new to us (or its listing shifted last time):
-            # it holds old items the date filter would miss, so list it whole.
-            seen = passes[library_id] = _Pass(newest=known[1] if known else 0.0)
-            async for page in lister.details(
-                library_id, server_kind, our_type, since if known else None, watch, seen
-            ):
-                yield page
-            if known is None and seen.complete:
-                whole.add(library_id)
-                counts[key] = [seen.total, seen.newest]
-            if watch is not None and known is not None:
-                base = lister.base(library_id, server_kind)
-                async for page in recent_plays(lister.fetch, base, our_type, since, watch):
+    steps = plan(libraries)
+
+    def known_count(library_id: str, our_type: str) -> list[float] | None:
+        return fresh.counts.get(count_key(library_id, our_type)) if library_id in before else None
+
+    ahead = Ahead(opts.concurrency)
+    try:
+        for server_kind, our_type, holders in steps:  # what the sync compares, asked at once
+            for library_id in holders:
+                if our_type in PLAYABLE and not sweep_all:  # a sweep lists all watch state
+                    for n in (0, 1):
+                        ahead.start(*_head(lister, library_id, server_kind, n, since))
+                if known_count(library_id, our_type) is not None and not sweep_all:
+                    ahead.start(*_total(lister, library_id, server_kind))
+        for server_kind, our_type, holders in steps:
+            watch = fresh.watch.setdefault(our_type, {}) if our_type in PLAYABLE else None
+            passes: dict[str, _Pass] = {}
+            whole: set[str] = set()
+            for library_id in holders:
+                key = count_key(library_id, our_type)
+                known = known_count(library_id, our_type)
+                # Without a count, the library is new to us (or its listing shifted last
+                # time): it holds old items the date filter would miss, so list it whole.
+                seen = passes[library_id] = _Pass(newest=known[1] if known else 0.0)
+                async for page in lister.details(
+                    library_id, server_kind, our_type, since if known else None, watch, seen
+                ):
                     yield page
-        # Deletions: the counts must add up, else list the ids.
-        need_ids = sweep_all
-        for library_id in holders:
-            key = count_key(library_id, our_type)
-            if library_id in whole or need_ids:
-                continue
-            known = fresh.counts.get(key) if library_id in before else None
-            total = await lister.count(library_id, server_kind)
-            seen = passes[library_id]
-            if known is not None and total == int(known[0]) + seen.new:
-                counts[key] = [total, seen.newest]
+                if known is None and seen.complete:
+                    whole.add(library_id)
+                    counts[key] = [seen.total, seen.newest]
+                if watch is not None and known is not None and not sweep_all:
+                    played: dict[str, BaseItem] = {}
+                    for n in (0, 1):
+                        head = await ahead.get(*_head(lister, library_id, server_kind, n, since))
+                        played.update((dto.id, dto) for dto in head.recent)
+                    page = apply_plays(list(played.values()), watch)
+                    if page.user_data:
+                        yield page
+            # Deletions: the counts must add up, else list the ids.
+            need_ids = sweep_all
+            for library_id in holders:
+                key = count_key(library_id, our_type)
+                if library_id in whole or need_ids:
+                    continue
+                known = known_count(library_id, our_type)
+                total = await ahead.get(*_total(lister, library_id, server_kind))
+                seen = passes[library_id]
+                if known is not None and total == int(known[0]) + seen.new:
+                    counts[key] = [total, seen.newest]
+                else:
+                    log.info(
+                        "%ss of library %s: %d on the server, %s known + %d new; listing ids",
+                        our_type, library_id, total, int(known[0]) if known else "none",
+                        seen.new,
+                    )  # fmt: skip
+                    need_ids = True
+            if need_ids:
+                async for page in _sweep(lister, server_kind, our_type, holders, whole, passes,
+                                         counts, watch):  # fmt: skip
+                    yield page
+                swept_every_type = swept_every_type and our_type in ctx.complete_types
             else:
-                log.info(
-                    "%ss of library %s: %d on the server, %s known + %d new; listing ids",
-                    our_type, library_id, total, int(known[0]) if known else "none", seen.new,
-                )  # fmt: skip
-                need_ids = True
-        if need_ids:
-            async for page in _sweep(lister, server_kind, our_type, holders, whole, passes,
-                                     counts, watch):  # fmt: skip
-                yield page
-            swept_every_type = swept_every_type and our_type in ctx.complete_types
-        else:
-            swept_every_type = False
-            if watch is not None:
-                bases = [lister.base(lib, server_kind) for lib in holders]
-                async for page in verify(lister.fetch, bases, our_type, watch,
-                                         opts.id_page_size, opts.concurrency):  # fmt: skip
-                    yield page
+                swept_every_type = False
+                if watch is not None:
+                    counted = [0, 0]
+                    for library_id in holders:
+                        for n in (0, 1):
+                            work = _head(lister, library_id, server_kind, n, since)
+                            counted[n] += (await ahead.get(*work)).total
+                    bases = [lister.base(lib, server_kind) for lib in holders]
+                    changes = await verify(lister.fetch, bases, our_type, watch,
+                                           (counted[0], counted[1]), opts.id_page_size,
+                                           opts.concurrency)  # fmt: skip
+                    if changes:
+                        yield ListingPage(user_data=changes)
+    finally:
+        await ahead.aclose()
     fresh.counts = counts
     if sweep_all and swept_every_type:
         fresh.swept_at, fresh.syncs_since_sweep = time.time(), 0
     else:
         fresh.syncs_since_sweep += 1
     fresh.save(ctx.state, lister.user_id, keys)
+
+
+def _total(
+    lister: Lister, library_id: str, server_kind: str
+) -> tuple[Hashable, Callable[[], Awaitable[int]]]:
+    """The key and the request of a library's item count of one kind, for `Ahead`."""
+    return ("total", library_id, server_kind), lambda: lister.count(library_id, server_kind)
+
+
+def _head(
+    lister: Lister, library_id: str, server_kind: str, n: int, since: datetime
+) -> tuple[Hashable, Callable[[], Awaitable[SetHead]]]:
+    """The key and the request of the played (0) or resumable (1) set's count and recent
+    plays in one library, for `Ahead`."""
+    base = lister.base(library_id, server_kind)
+    return ("set", library_id, server_kind, n), lambda: set_head(lister.fetch, base, n, since)
 
 
 async def _sweep(

@@ -15,8 +15,8 @@ lives at most that long.
 
 Watch state: marking an item unwatched removes its `lastViewedAt`, so no date filter finds
 it. We keep the watched and in-progress sets; the server's counts of each (`unwatched=0`,
-`inProgress=1`, size 0) must equal ours after applying the recent plays, else the sets are
-listed (ratingKeys and counts only) and compared.
+`inProgress=1`, size 0) must equal ours after applying the recent plays, else the set
+that disagrees is listed (ratingKeys and counts only) and compared (watch.py).
 """
 
 from __future__ import annotations

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
 from reel.sources.base import ListingContext
+from reel.sources.freshness import Ahead
 from reel.sources.plex import parse
 from reel.sources.plex.client import PageStats, PlexClient
 from reel.sources.plex.const import (
@@ -36,7 +37,13 @@ from reel.sources.plex.freshness import (
     count_key,
     watch_entry,
 )
-from reel.sources.plex.watch import NO_ELEMENTS, WATCH_FIELDS, apply_page, verify_watch
+from reel.sources.plex.watch import (
+    NO_ELEMENTS,
+    SET_FILTERS,
+    WATCH_FIELDS,
+    apply_page,
+    verify_watch,
+)
 from reel.sources.records import ItemRecord, ItemType, ListingPage, UserDataRecord
 
 log = logging.getLogger(__name__)
@@ -159,78 +166,104 @@ async def incremental(
     before = set(ctx.state.get("sections") or [])
     gone = before - set(keys)
     sweep_all = bool(gone) or fresh.sweep_due(opts.sweep_hours, opts.sweep_every)
+    plan = _plan(sections)
+
+    def known_count(section: parse.Section, item_type: str) -> list[int] | None:
+        """The count kept for a section's type; none for a section shared or created since
+        (nothing it holds is known)."""
+        library_id = str(section.key)
+        return fresh.counts.get(count_key(library_id, item_type)) if library_id in before else None
+
     counts: dict[str, list[int]] = {}
     swept_every_type = True
-    for item_type, holders in _plan(sections):
-        number = TYPE_NUMBERS[item_type]
-        watch = fresh.watch.setdefault(item_type, {}) if item_type in WATCHABLE_TYPES else None
-        passes: dict[str, _Pass] = {}
-        whole: set[str] = set()
-        for section in holders:
-            library_id = str(section.key)
-            known = fresh.counts.get(count_key(library_id, item_type))
-            if library_id not in before:
-                known = None  # a section shared or created since: nothing it holds is known
-            # Without a count every item is "new", which also collects the whole section's ids.
-            seen = passes[library_id] = _Pass(newest=known[1] if known else -1)
-            params: dict[str, Any] = {"type": number, "includeGuids": 1}
-            if known is not None:
-                params["updatedAt>>"] = since
-            # A section we hold no count for (new, or its last listing shifted) holds old
-            # items the date filter would miss: list it whole.
-            stats = PageStats()
-            async for page in client.pages(
-                _path(section), params, what=f"changed {item_type}s of {section.title!r}",
-                stats=stats, page_size=opts.page_size, concurrency=opts.concurrency,
-            ):  # fmt: skip
-                yield _records(page, item_type, library_id, watch, seen)
-            if known is None and stats.complete:
-                whole.add(library_id)
-                counts[count_key(library_id, item_type)] = [stats.rows, max(seen.newest, 0)]
-            if watch is not None and known is not None:
-                async for page in _recent_plays(client, section, number, since, opts):
-                    yield apply_page(page, item_type, watch)
-        # Deletions: the counts must add up, else list the ids.
-        need_ids = sweep_all
-        for section in holders:
-            library_id = str(section.key)
-            key = count_key(library_id, item_type)
-            if library_id in whole or need_ids:
-                continue
-            known = fresh.counts.get(key) if library_id in before else None
-            total = await client.count(
-                _path(section), {"type": number}, what=f"the {item_type} count of {section.title!r}"
-            )
-            seen = passes[library_id]
-            if known is not None and total == known[0] + len(seen.new):
-                counts[key] = [total, seen.newest]
-            else:
-                log.info(
-                    "%ss of %r: %d on the server, %s known + %d new; listing ids",
-                    item_type, section.title, total, known[0] if known else "none", len(seen.new),
-                )  # fmt: skip
-                need_ids = True
-        if need_ids:
-            complete, present = True, set[str]()
+    ahead = Ahead(opts.concurrency)
+    try:
+        for item_type, holders in plan:  # what the sync will compare, asked for at once
             for section in holders:
-                if str(section.key) in whole:
+                known = known_count(section, item_type)
+                if item_type in WATCHABLE_TYPES and known is not None:
+                    ahead.start(*_plays(client, section, item_type, since, opts))
+                if not sweep_all and known is not None:
+                    ahead.start(*_count(client, section, item_type, {}))
+                if item_type in WATCHABLE_TYPES:
+                    for flt in SET_FILTERS:
+                        ahead.start(*_count(client, section, item_type, flt))
+        for item_type, holders in plan:
+            number = TYPE_NUMBERS[item_type]
+            watch = fresh.watch.setdefault(item_type, {}) if item_type in WATCHABLE_TYPES else None
+            passes: dict[str, _Pass] = {}
+            whole: set[str] = set()
+            for section in holders:
+                library_id = str(section.key)
+                known = known_count(section, item_type)
+                # Without a count every item is "new", which also collects the section's ids.
+                seen = passes[library_id] = _Pass(newest=known[1] if known else -1)
+                params: dict[str, Any] = {"type": number, "includeGuids": 1}
+                if known is not None:
+                    params["updatedAt>>"] = since
+                # A section we hold no count for (new, or its last listing shifted) holds old
+                # items the date filter would miss: list it whole.
+                stats = PageStats()
+                async for page in client.pages(
+                    _path(section), params, what=f"changed {item_type}s of {section.title!r}",
+                    stats=stats, page_size=opts.page_size, concurrency=opts.concurrency,
+                ):  # fmt: skip
+                    yield _records(page, item_type, library_id, watch, seen)
+                if known is None and stats.complete:
+                    whole.add(library_id)
+                    counts[count_key(library_id, item_type)] = [stats.rows, max(seen.newest, 0)]
+                if watch is not None and known is not None:
+                    for page in await ahead.get(*_plays(client, section, item_type, since, opts)):
+                        yield apply_page(page, item_type, watch)
+            # Deletions: the counts must add up, else list the ids.
+            need_ids = sweep_all
+            for section in holders:
+                library_id = str(section.key)
+                key = count_key(library_id, item_type)
+                if library_id in whole or need_ids:
                     continue
-                async for ids in _ids(client, section, item_type, ctx, opts, counts, passes):
-                    present.update(ids.present_ids[item_type])
-                    yield ids
-                complete = complete and count_key(str(section.key), item_type) in counts
-            if complete:
-                ctx.complete_types.add(item_type)
-                if watch is not None:  # deleted items must not linger in the watch map
-                    present.update(k for lib in whole for k in passes[lib].new)
-                    for key in [k for k in watch if k not in present]:
-                        del watch[key]
-            swept_every_type = swept_every_type and complete
-        else:
-            swept_every_type = False
-        if watch is not None:
-            async for changes in verify_watch(client, holders, item_type, watch, opts):
-                yield changes
+                known = known_count(section, item_type)
+                total: int = await ahead.get(*_count(client, section, item_type, {}))
+                seen = passes[library_id]
+                if known is not None and total == known[0] + len(seen.new):
+                    counts[key] = [total, seen.newest]
+                else:
+                    log.info(
+                        "%ss of %r: %d on the server, %s known + %d new; listing ids",
+                        item_type, section.title, total, known[0] if known else "none",
+                        len(seen.new),
+                    )  # fmt: skip
+                    need_ids = True
+            if need_ids:
+                complete, present = True, set[str]()
+                for section in holders:
+                    if str(section.key) in whole:
+                        continue
+                    async for ids in _ids(client, section, item_type, ctx, opts, counts, passes):
+                        present.update(ids.present_ids[item_type])
+                        yield ids
+                    complete = complete and count_key(str(section.key), item_type) in counts
+                if complete:
+                    ctx.complete_types.add(item_type)
+                    if watch is not None:  # deleted items must not linger in the watch map
+                        present.update(k for lib in whole for k in passes[lib].new)
+                        for key in [k for k in watch if k not in present]:
+                            del watch[key]
+                swept_every_type = swept_every_type and complete
+            else:
+                swept_every_type = False
+            if watch is not None:
+                counted = [0, 0]
+                for section in holders:
+                    for n, flt in enumerate(SET_FILTERS):
+                        counted[n] += await ahead.get(*_count(client, section, item_type, flt))
+                changes = await verify_watch(
+                    client, holders, item_type, watch, (counted[0], counted[1]), opts
+                )
+                if changes:
+                    yield ListingPage(user_data=changes)
+    finally:
+        await ahead.aclose()
     fresh.counts = counts
     if sweep_all and swept_every_type:
         fresh.swept_at, fresh.syncs_since_sweep = time.time(), 0
@@ -239,16 +272,34 @@ async def incremental(
     fresh.save(ctx.state, keys)
 
 
-async def _recent_plays(
-    client: PlexClient, section: parse.Section, number: int, since: int, opts: Options
-) -> AsyncIterator[parse.ItemContainer]:
-    params = {"type": number, "lastViewedAt>>": since, "includeFields": WATCH_FIELDS,
-              "excludeElements": NO_ELEMENTS}  # fmt: skip
-    async for page in client.pages(
-        _path(section), params, what=f"recently watched items of {section.title!r}",
-        page_size=opts.id_page_size, concurrency=opts.concurrency,
-    ):  # fmt: skip
-        yield page
+def _count(
+    client: PlexClient, section: parse.Section, item_type: ItemType, flt: dict[str, Any]
+) -> tuple[Hashable, Callable[[], Awaitable[int]]]:
+    """The key and the request of one count (`X-Plex-Container-Size=0`), for `Ahead`."""
+    params = {"type": TYPE_NUMBERS[item_type], **flt}
+    what = f"the {item_type} count of {section.title!r}"
+    key = ("count", str(section.key), item_type, tuple(flt.items()))
+    return key, lambda: client.count(_path(section), params, what=what)
+
+
+def _plays(
+    client: PlexClient, section: parse.Section, item_type: ItemType, since: int, opts: Options
+) -> tuple[Hashable, Callable[[], Awaitable[list[parse.ItemContainer]]]]:
+    """The key and the listing of items watched or played since `since`, for `Ahead`: it
+    is fetched while the section's changed listing streams."""
+    params = {"type": TYPE_NUMBERS[item_type], "lastViewedAt>>": since,
+              "includeFields": WATCH_FIELDS, "excludeElements": NO_ELEMENTS}  # fmt: skip
+
+    async def pages() -> list[parse.ItemContainer]:
+        return [
+            page
+            async for page in client.pages(
+                _path(section), params, what=f"recently watched items of {section.title!r}",
+                page_size=opts.id_page_size, concurrency=opts.concurrency,
+            )
+        ]  # fmt: skip
+
+    return ("plays", str(section.key), item_type), pages
 
 
 async def _ids(

@@ -3,32 +3,29 @@
 Marking an item unwatched (here or on another device) removes its `viewCount`,
 `viewOffset` and `lastViewedAt`, so `lastViewedAt>>=` never lists it. After the recent
 plays are applied, the kept watch map must hold as many watched and in-progress items as
-the server counts (`unwatched=0` and `inProgress=1`, both with an empty page); only when it
-does not are those two sets listed — ratingKeys and counts, no records — and compared.
+the server counts (`unwatched=0` and `inProgress=1`, both with an empty page); only a set
+whose count disagrees is listed — ratingKeys and watch fields, no records — and compared
+(see `reel.sources.freshness.verify_sets`).
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from reel.sources.freshness import reconcile
+from reel.sources.freshness import SetListing, verify_sets
 from reel.sources.plex import parse
 from reel.sources.plex.client import PageStats, PlexClient
 from reel.sources.plex.const import TYPE_NUMBERS
-from reel.sources.plex.freshness import WatchMap, watch_entry, watched_and_started
+from reel.sources.plex.freshness import WatchMap, watch_entry
 from reel.sources.records import ItemType, ListingPage, UserDataRecord
 
 if TYPE_CHECKING:
     from reel.sources.plex.listing import Options
 
-log = logging.getLogger(__name__)
-
 WATCH_FIELDS = "ratingKey,viewCount,viewOffset,lastViewedAt"
 NO_ELEMENTS = "Media,Genre,Guid,Role,Director,Writer,Producer,Country,Collection,Label,Image"
-WATCHED: dict[str, Any] = {"unwatched": 0}
-STARTED: dict[str, Any] = {"inProgress": 1}
+# The server's filter for each set of the watch map: [0] watched, [1] in progress.
+SET_FILTERS: tuple[dict[str, Any], dict[str, Any]] = ({"unwatched": 0}, {"inProgress": 1})
 
 
 def watch_record(md: parse.Metadata, item_type: ItemType) -> UserDataRecord:
@@ -62,44 +59,31 @@ async def verify_watch(
     sections: list[parse.Section],
     item_type: ItemType,
     watch: WatchMap,
+    counted: tuple[int, int],
     opts: Options,
-) -> AsyncIterator[ListingPage]:
-    """Compare the server's watched/in-progress counts with `watch`; list the sets if they
-    differ and report every item whose state is not what we hold."""
+) -> list[UserDataRecord]:
+    """Settle `watch` against the server's watched/in-progress counts (`counted`, summed
+    over `sections`); the records of every item whose state is not what we held."""
     number = TYPE_NUMBERS[item_type]
-    counted = [0, 0]
-    for section in sections:
-        path = f"/library/sections/{section.key}/all"
-        for n, flt in enumerate((WATCHED, STARTED)):
-            what = f"the watched {item_type} count of {section.title!r}"
-            counted[n] += await client.count(path, {"type": number, **flt}, what=what)
-    expected = watched_and_started(watch)
-    if tuple(counted) == expected:
-        return
-    log.info(
-        "%ss: the server counts %d watched / %d in progress, we hold %d / %d; listing them",
-        item_type, counted[0], counted[1], *expected,
-    )  # fmt: skip
-    current: WatchMap = {}
-    records: dict[str, UserDataRecord] = {}
-    complete = True
-    for section in sections:
-        path = f"/library/sections/{section.key}/all"
-        for flt in (WATCHED, STARTED):
-            params = {"type": number, **flt, "includeFields": WATCH_FIELDS,
+
+    async def list_set(n: int) -> SetListing:
+        got = SetListing(complete=True)
+        for section in sections:
+            params = {"type": number, **SET_FILTERS[n], "includeFields": WATCH_FIELDS,
                       "excludeElements": NO_ELEMENTS}  # fmt: skip
             stats = PageStats()
             async for page in client.pages(
-                path, params, what=f"the watched {item_type}s of {section.title!r}",
-                stats=stats, page_size=opts.id_page_size, concurrency=opts.concurrency,
+                f"/library/sections/{section.key}/all", params,
+                what=f"the watched {item_type}s of {section.title!r}", stats=stats,
+                page_size=opts.id_page_size, concurrency=opts.concurrency,
             ):  # fmt: skip
                 for md in page.metadata:
+                    key = str(md.rating_key)
+                    got.members.add(key)
                     entry = watch_entry(md.view_count, md.view_offset)
-                    if entry is not None:
-                        key = str(md.rating_key)
-                        current[key] = entry
-                        records[key] = watch_record(md, item_type)
-            complete = complete and stats.complete
-    changes = reconcile(watch, current, records, item_type, complete=complete)
-    if changes:
-        yield ListingPage(user_data=changes)
+                    if entry is not None and watch.get(key) != entry:  # a record where needed
+                        got.states[key] = (entry, watch_record(md, item_type))
+            got.complete = got.complete and stats.complete
+        return got
+
+    return await verify_sets(watch, counted, item_type, list_set)
