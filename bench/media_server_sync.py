@@ -166,6 +166,17 @@ async def run_kind(
     times: dict[str, float] = {}
     times["full"], result = await _sync(engine, kind, full=True)
     print(f"{kind}: full sync            {times['full']:7.2f}s  {_items(result)}")
+    url = service.db.engine.url
+    if url.get_backend_name() == "sqlite" and url.database:
+        from storage_floor import replay
+
+        floor = replay(Path(url.database), kind)
+        print(
+            f"{kind}: storage floor        {floor['seconds']:7.2f}s  the same "
+            f"{floor['items']} rows replayed raw into the same schema "
+            f"(insert {floor['insert_s']:.2f}s, then FTS + indexes + commit)"
+            f" = {floor['seconds'] / times['full']:.0%} of full"
+        )
     times["same"], result = await _sync(engine, kind)
     print(
         f"{kind}: no-change incremental {times['same']:7.2f}s  {_items(result)}"

@@ -20,11 +20,15 @@ def _cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def replay(db: Path) -> dict[str, Any]:
-    """Replay the `items` rows of the catalog at `db` into a fresh file beside it."""
+def replay(db: Path, source_name: str | None = None) -> dict[str, Any]:
+    """Replay the `items` rows (of one source) at `db` into a fresh file beside it."""
     sqlite3.register_adapter(type(None), {}.get)  # as the catalog does (catalog/db.py)
     source = sqlite3.connect(db)
-    rows = source.execute("SELECT * FROM items").fetchall()
+    sql, params = "SELECT * FROM items", ()
+    if source_name is not None:
+        sql += " WHERE source_id = (SELECT id FROM sources WHERE name = ?)"
+        params = (source_name,)
+    rows = source.execute(sql, params).fetchall()
     ddl = source.execute(
         "SELECT type, name, sql FROM sqlite_master WHERE tbl_name IN ('items', 'items_fts') "
         "AND sql IS NOT NULL AND type IN ('table', 'index')"

@@ -447,3 +447,42 @@ async def test_remove_cascades_only_that_source(
                 text("SELECT count(*) FROM items_fts WHERE items_fts MATCH 'movie'")
             ).scalar()
             assert hits == 30
+
+
+async def test_incremental_listing_looks_up_only_what_it_names(
+    db: Database, service: SourceService, engine: SyncEngine
+) -> None:
+    """An incremental listing of a few changes (no sweep): the writer does not read the
+    whole map, yet updates in place, links new children to stored parents, stores watch
+    state of items it did not list, and never duplicates a row."""
+    sc = await add_source(service)
+    await engine.sync("demo", full=True)
+    before = items(db)
+    listed = {(r.type, r.remote_id): r for p in sc.pages for r in p.items}
+    changed = listed[("episode", "s1n2e3")]
+    changed.title = "Episode Three, Renamed"
+    new = ItemRecord(
+        remote_id="s1n2e9", type="episode", title="Late", parent_remote_id="s1n2", season=2
+    )
+    new_season = ItemRecord(remote_id="s3n7", type="season", title="S7", parent_remote_id="s3")
+    sc.pages = [
+        ListingPage(items=[changed, new, listed[("movie", "m4")], new_season]),
+        ListingPage(user_data=[UserDataRecord("m9", "movie", played=True, play_count=1)]),
+    ]
+    sc.complete = set()
+    result = await engine.sync("demo")
+    assert sc.contexts[-1].since is not None and not sc.contexts[-1].known_hashes
+    assert result.added == {"episode": 1, "season": 1} and result.updated == {"episode": 1}
+    assert result.removed == {}
+    now = items(db)
+    assert len(now) == len(before) + 2
+    assert now[("episode", "s1n2e3")].id == before[("episode", "s1n2e3")].id
+    assert now[("episode", "s1n2e3")].title == "Episode Three, Renamed"
+    assert now[("episode", "s1n2e9")].parent_id == before[("season", "s1n2")].id
+    assert now[("season", "s3n7")].parent_id == before[("show", "s3")].id
+    assert now[("movie", "m4")].modified_at == before[("movie", "m4")].modified_at
+    with db.engine.connect() as conn:
+        played = conn.execute(
+            text("SELECT item_id, played FROM playback_state"),
+        ).all()
+    assert [tuple(r) for r in played] == [(before[("movie", "m9")].id, True)]

@@ -230,7 +230,10 @@ class SyncEngine:
                     user_id=self._user_id,
                     prune_programmes_before=ctx.prune_programmes_before,
                 )
-                await unit.run(writer.load)
+                # An incremental listing names few items: the writer looks those up
+                # rather than reading the whole source's map (and adapters then have no
+                # stored hashes to compare with, which they are written to cope with).
+                await unit.run(lambda: writer.load(lazy=ctx.since is not None))
                 ctx.known_hashes = writer.known_hashes()
                 await self._pump(adapter.listing(ctx), unit, writer, row.name, run_id, progress)
                 await unit.run(writer.finish, set(ctx.complete_types))

@@ -108,6 +108,7 @@ class CatalogWriter:
         self.existing: dict[Key, tuple[int, str]] = {}
         self.seen: set[Key] = set()
         self.taxonomy = Taxonomy(conn, source_id)
+        self.lazy = False
         self.pending_parents: list[tuple[Key, str]] = []
         self.user_data: list[UserDataRecord] = []
         self.watch_changed: list[int] = []
@@ -121,8 +122,25 @@ class CatalogWriter:
 
     # -- loading -----------------------------------------------------------------------
 
-    def load(self) -> None:
-        """Read what the catalog holds for this source (or for one parent's subtree)."""
+    def load(self, *, lazy: bool = False) -> None:
+        """Read what the catalog holds for this source (or for one parent's subtree).
+
+        `lazy` is for incremental listings, which name a few changed items of a big
+        source: instead of the whole `(type, remote_id)` map, the rows each chunk names
+        (and their parents) are looked up as they come. The whole map is read after all
+        when the listing turns out to need it: present-id pages or a sweep.
+        """
+        self.lazy = lazy and self.scope_parent_id is None
+        if self.lazy:
+            self.taxonomy.load()
+            return
+        self._load_map()
+        # Only a source's first load into an empty place defers the indexes.
+        if self.scope_parent_id is None and not self.existing:
+            self.indexes.allow()
+        self.taxonomy.load()
+
+    def _load_map(self) -> None:
         cols = (ITEMS.c.id, ITEMS.c.type, ITEMS.c.remote_id, ITEMS.c.content_hash)
         if self.scope_parent_id is None:
             rows: Iterable[Any] = self.conn.execute(
@@ -131,10 +149,12 @@ class CatalogWriter:
         else:
             rows = self._subtree(self.scope_parent_id, cols)
         self.existing = {(r[1], r[2]): (r[0], r[3]) for r in rows}
-        # Only a source's first load into an empty place defers the indexes.
-        if self.scope_parent_id is None and not self.existing:
-            self.indexes.allow()
-        self.taxonomy.load()
+
+    def _load_all(self) -> None:
+        """Leave lazy mode: the whole map (rows written so far in this unit included)."""
+        if self.lazy:
+            self.lazy = False
+            self._load_map()
 
     def known_hashes(self) -> dict[Key, str]:
         """What the adapter may compare its entry digests with (ListingContext.known_hashes)."""
@@ -159,6 +179,8 @@ class CatalogWriter:
             self.taxonomy.upsert_libraries(page.libraries)
         if page.categories:
             self.taxonomy.upsert_categories(page.categories)
+        if page.present_ids:
+            self._load_all()
         for item_type, remote_ids in page.present_ids.items():
             before = len(self.seen)
             self.seen.update([(item_type, rid) for rid in remote_ids])
@@ -184,7 +206,7 @@ class CatalogWriter:
 
     def _write_chunk(self, records: Sequence[ItemRecord]) -> None:
         changes = ChunkChanges()
-        if self.scope_parent_id is not None:
+        if self.scope_parent_id is not None or self.lazy:
             self._lookup_unknown(records)
         group: list[ItemRecord] = []
         for rec in records:
@@ -289,13 +311,25 @@ class CatalogWriter:
             self.bulk.insert_values(ITEM_GENRES, GENRE_COLUMNS, rows)
 
     def _lookup_unknown(self, records: Sequence[ItemRecord]) -> None:
-        """Scoped writes (one parent's children) still must not duplicate a row elsewhere."""
+        """Rows of `records` (and, when lazy, their parents) the map does not hold yet.
+
+        Scoped writes (one parent's children) still must not duplicate a row elsewhere;
+        lazy writes must find the rows they update and the parents they link to.
+        """
         unknown: dict[str, list[str]] = {}
         for rec in records:
             if (rec.type, rec.remote_id) not in self.existing:
                 unknown.setdefault(rec.type, []).append(rec.remote_id)
+            parent = rec.parent_remote_id
+            if self.lazy and parent is not None:
+                for parent_type in PARENT_TYPES.get(rec.type, DEFAULT_PARENT_TYPES):
+                    if (parent_type, parent) not in self.existing:
+                        unknown.setdefault(parent_type, []).append(parent)
+        self._lookup(unknown)
+
+    def _lookup(self, unknown: dict[str, list[str]]) -> None:
         for item_type, remote_ids in unknown.items():
-            for part in chunked(remote_ids, IN_LIST):
+            for part in chunked(sorted(set(remote_ids)), IN_LIST):
                 for r in self.conn.execute(
                     select(ITEMS.c.id, ITEMS.c.remote_id, ITEMS.c.content_hash).where(
                         ITEMS.c.source_id == self.source_id,
@@ -315,13 +349,21 @@ class CatalogWriter:
     def finish(self, complete_types: Iterable[str]) -> None:
         """After a completed listing: link late parents, watch state, then sweep."""
         self.indexes.finish()
+        complete = set(complete_types)
+        if complete and self.scope_parent_id is None:
+            self._load_all()  # the sweep compares the whole map with what was seen
         self._resolve_pending_parents()
+        if self.lazy and self.user_data:  # watch state of items the listing did not name
+            wanted: dict[str, list[str]] = {}
+            for data in self.user_data:
+                if (data.type, data.remote_id) not in self.existing:
+                    wanted.setdefault(data.type, []).append(data.remote_id)
+            self._lookup(wanted)
         if self.user_data and self._user_id is not None:
             self.watch_user_id = self._user_id(self.conn)
             self.watch_changed = apply_user_data(
                 self.conn, self.watch_user_id, self.user_data, self.existing, self.bulk
             )
-        complete = set(complete_types)
         self.fts.finish()
         self._sweep(complete)
         if self.scope_parent_id is None:
