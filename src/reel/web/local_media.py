@@ -238,6 +238,9 @@ class Transcodes:
                 raise TranscodeFailed(f"ffmpeg could not convert this file: {_last_error(job)}")
             if time.monotonic() > deadline:
                 raise StillStarting("the conversion for the browser is starting; retry shortly")
+            # A request waiting for the first segment is using the job: a slow start (a
+            # busy machine, a short idle limit) must not look idle to the reaper.
+            job.last_used = time.monotonic()
             await asyncio.sleep(0.1)
         job.last_used = time.monotonic()
         return key, index
