@@ -17,6 +17,7 @@ from reel.catalog.db import Database
 from reel.catalog.secrets import SecretBox
 from reel.events.bus import EventBus
 from reel.services.sources import SourceService
+from reel.sources import worker
 from reel.sources.base import SourceConfig
 from reel.sources.xtream import offload
 from reel.sources.xtream.adapter import XtreamAdapter
@@ -86,7 +87,7 @@ async def test_worker_conversion_equals_in_process_conversion(
         return await spawn(*args, **kwargs)
 
     monkeypatch.setattr(offload, "MIN_ENTRIES", 10)
-    monkeypatch.setattr(offload.asyncio, "create_subprocess_exec", counting)
+    monkeypatch.setattr(worker.asyncio, "create_subprocess_exec", counting)
     there = await load(sqlite_url, fake, "there")
     assert started == [1]  # one worker for the whole listing
     assert len(here) > 500
@@ -102,7 +103,7 @@ async def test_a_worker_that_dies_leaves_the_rest_to_this_process(
     here = await load(sqlite_url, fake, "here")
     # A "worker" that answers the first page properly and then exits.
     script = (
-        "import sys; from reel.sources.xtream import offload as o; "
+        "import sys; from reel.sources import worker as o; "
         "r = sys.stdin.buffer; w = sys.stdout.buffer; "
         "o.serve(type('One', (), {'read': lambda self, n, c=[0]: "
         "(c.__setitem__(0, c[0] + 1) or r.read(n)) if c[0] < 2 else b''})(), w)"
@@ -113,7 +114,7 @@ async def test_a_worker_that_dies_leaves_the_rest_to_this_process(
         return await spawn(sys.executable, "-c", script, **kwargs)
 
     monkeypatch.setattr(offload, "MIN_ENTRIES", 10)
-    monkeypatch.setattr(offload.asyncio, "create_subprocess_exec", dying)
+    monkeypatch.setattr(worker.asyncio, "create_subprocess_exec", dying)
     with caplog.at_level(logging.WARNING, logger="reel.sources.xtream.offload"):
         there = await load(sqlite_url, fake, "there")
     assert there == here
@@ -129,5 +130,5 @@ async def test_a_worker_that_cannot_start_costs_nothing_but_speed(
         raise OSError("cannot fork")
 
     monkeypatch.setattr(offload, "MIN_ENTRIES", 10)
-    monkeypatch.setattr(offload.asyncio, "create_subprocess_exec", refused)
+    monkeypatch.setattr(worker.asyncio, "create_subprocess_exec", refused)
     assert await load(sqlite_url, fake, "there") == here

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import msgspec
 
 from reel.sources.errors import BadResponse, InvalidAuth
 from reel.sources.http import NO_RETRY, RetryPolicy, looks_like_html, make_client, request
@@ -64,6 +65,35 @@ class PageStats:
     @property
     def complete(self) -> bool:
         return self.finished and len(self.totals) == 1 and self.rows == next(iter(self.totals))
+
+
+class _Counted(msgspec.Struct, rename="camel"):
+    """A listing page's total and items, the items left as raw JSON (cheap to skip)."""
+
+    total_size: int | None = None
+    metadata: list[msgspec.Raw] = msgspec.field(default_factory=list, name="Metadata")
+
+
+@dataclass
+class RawPage:
+    """One fetched listing page, its body not yet decoded into items.
+
+    `total_size` and `rows` are what the decoded page would say (set once counted), so a
+    listing's PageStats come out the same whoever decodes the body. An XML body (a server
+    that ignores `Accept`) is decoded at once: counting it means parsing it anyway.
+    """
+
+    body: bytes
+    total_size: int | None
+    rows: int
+    container: parse.ItemContainer | None = None
+
+    def count(self, what: str) -> None:
+        counted = parse.decode(self.body, _Counted, what)
+        self.total_size, self.rows = counted.total_size, len(counted.metadata)
+
+    def decode(self, what: str) -> parse.ItemContainer:
+        return parse.decode(self.body, parse.ItemContainer, what)
 
 
 class PlexClient:
@@ -141,11 +171,19 @@ class PlexClient:
     async def _page(
         self, path: str, params: Mapping[str, Any], start: int, size: int, what: str
     ) -> parse.ItemContainer:
+        page = await self._raw_page(path, params, start, size, what)
+        return page.container if page.container is not None else page.decode(what)
+
+    async def _raw_page(
+        self, path: str, params: Mapping[str, Any], start: int, size: int, what: str
+    ) -> RawPage:
         headers = {"X-Plex-Container-Start": str(start), "X-Plex-Container-Size": str(size)}
         body = await self.get(path, what=what, params=params, headers=headers)
         if body.lstrip()[:1] == b"<":
-            return parse_xml.items(body, what)
-        return parse.decode(body, parse.ItemContainer, what)
+            container = parse_xml.items(body, what)
+            total, rows = container.total_size, len(container.metadata)
+            return RawPage(body, total, rows, container)
+        return RawPage(body, None, 0)
 
     async def count(self, path: str, params: Mapping[str, Any], *, what: str) -> int:
         """How many items a listing holds, from an empty page (`X-Plex-Container-Size=0`)."""
@@ -163,21 +201,67 @@ class PlexClient:
         concurrency: int = PAGE_CONCURRENCY,
     ) -> AsyncIterator[parse.ItemContainer]:
         """Yield every page of a listing in order, fetching up to `concurrency` at once."""
+        async for page in self._pages(
+            path, params, what, stats, page_size, concurrency, raw=False
+        ):  # fmt: skip
+            assert page.container is not None
+            yield page.container
+
+    async def raw_pages(
+        self,
+        path: str,
+        params: Mapping[str, Any],
+        *,
+        what: str,
+        stats: PageStats | None = None,
+        page_size: int = PAGE_SIZE,
+        concurrency: int = PAGE_CONCURRENCY,
+    ) -> AsyncIterator[RawPage]:
+        """`pages`, with JSON bodies left undecoded (only counted) for a caller that decodes
+        them elsewhere (a worker process); `stats` are kept exactly as `pages` keeps them."""
+        async for page in self._pages(
+            path, params, what, stats, page_size, concurrency, raw=True
+        ):  # fmt: skip
+            yield page
+
+    async def _pages(
+        self,
+        path: str,
+        params: Mapping[str, Any],
+        what: str,
+        stats: PageStats | None,
+        page_size: int,
+        concurrency: int,
+        *,
+        raw: bool,
+    ) -> AsyncIterator[RawPage]:
         stats = stats if stats is not None else PageStats()
-        first = await self._page(path, params, 0, page_size, what)
-        total = first.total_size if first.total_size is not None else len(first.metadata)
+
+        async def fetch(start: int, size: int) -> RawPage:
+            page = await self._raw_page(path, params, start, size, what)
+            if page.container is None:
+                if raw:
+                    page.count(what)
+                else:  # decoded here: the body is no longer needed
+                    container = page.container = page.decode(what)
+                    page.body, page.total_size = b"", container.total_size
+                    page.rows = len(container.metadata)
+            return page
+
+        first = await fetch(0, page_size)
+        total = first.total_size if first.total_size is not None else first.rows
         stats.totals.add(total)
-        stats.rows += len(first.metadata)
+        stats.rows += first.rows
         # A server may cap the page size below what we asked: step by what it gave.
-        step = min(page_size, len(first.metadata)) or page_size
+        step = min(page_size, first.rows) or page_size
         yield first
         offsets = iter(range(step, total, step))
-        pending: deque[asyncio.Task[parse.ItemContainer]] = deque()
+        pending: deque[asyncio.Task[RawPage]] = deque()
 
         def schedule() -> None:
             start = next(offsets, None)
             if start is not None:
-                pending.append(asyncio.create_task(self._page(path, params, start, step, what)))
+                pending.append(asyncio.create_task(fetch(start, step)))
 
         try:
             for _ in range(max(concurrency, 1)):
@@ -187,7 +271,7 @@ class PlexClient:
                 schedule()
                 if page.total_size is not None:
                     stats.totals.add(page.total_size)
-                stats.rows += len(page.metadata)
+                stats.rows += page.rows
                 yield page
             stats.finished = True
         finally:

@@ -20,7 +20,7 @@ from typing import Any
 
 from reel.sources.base import ListingContext
 from reel.sources.freshness import Ahead
-from reel.sources.plex import parse
+from reel.sources.plex import offload, parse
 from reel.sources.plex.client import PageStats, PlexClient
 from reel.sources.plex.const import (
     CLOCK_SKEW_S,
@@ -35,7 +35,6 @@ from reel.sources.plex.freshness import (
     Freshness,
     WatchMap,
     count_key,
-    watch_entry,
 )
 from reel.sources.plex.watch import (
     NO_ELEMENTS,
@@ -44,7 +43,8 @@ from reel.sources.plex.watch import (
     apply_page,
     verify_watch,
 )
-from reel.sources.records import ItemRecord, ItemType, ListingPage, UserDataRecord
+from reel.sources.records import ItemType, ListingPage
+from reel.sources.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -93,62 +93,70 @@ def _records(
     seen: _Pass,
 ) -> ListingPage:
     """Records and watch state of one page; keeps `watch` and the added-at watermark in step."""
-    items: list[ItemRecord] = []
-    user_data: list[UserDataRecord] = []
+    facts = offload.page_facts(container, item_type, library_id, watch is not None)
+    return _apply(facts, watch, seen)
+
+
+def _apply(facts: offload.PageFacts, watch: WatchMap | None, seen: _Pass) -> ListingPage:
+    """A page converted here or by the worker, applied to the bookkeeping in listing order:
+    items newer than the watermark the page started from are new; watch entries replace
+    (or, when gone, remove) the kept ones."""
     watermark, newest = seen.newest, seen.newest
-    for md in container.metadata:
-        if md.type != item_type:
-            continue
-        record = parse.to_item(md, library_id)
-        if record is None:
-            continue
-        items.append(record)
-        added = md.added_at or 0
+    for record, added in zip(facts.items, facts.added, strict=True):
         if added > watermark:
             seen.new.add(record.remote_id)
             newest = max(newest, added)
-        if watch is not None:
-            data = parse.to_user_data(md)
-            if data is not None:
-                user_data.append(data)
-            entry = watch_entry(md.view_count, md.view_offset)
+    if watch is not None:
+        for record, entry in zip(facts.items, facts.watch, strict=True):
             if entry is None:
                 watch.pop(record.remote_id, None)
             else:
                 watch[record.remote_id] = entry
     seen.newest = newest
-    return ListingPage(items=items, user_data=user_data)
+    return ListingPage(items=facts.items, user_data=facts.user_data)
 
 
 async def full(
     client: PlexClient, sections: list[parse.Section], ctx: ListingContext, opts: Options
 ) -> AsyncIterator[ListingPage]:
-    """Every item of every movie and show section, with watch state."""
+    """Every item of every movie and show section, with watch state.
+
+    Big sections are decoded and converted by a worker process (offload.py), which the
+    listing starts on first need and stops when it ends.
+    """
     fresh = Freshness(swept_at=time.time())
-    for item_type, holders in _plan(sections):
-        watch: WatchMap | None = {} if item_type in WATCHABLE_TYPES else None
-        complete = True
-        for section in holders:
-            stats, seen = PageStats(), _Pass()
-            params = {"type": TYPE_NUMBERS[item_type], "includeGuids": 1}
-            what = f"the {item_type}s of library {section.title!r}"
-            async for page in client.pages(
-                _path(section), params, what=what, stats=stats,
-                page_size=opts.page_size, concurrency=opts.concurrency,
-            ):  # fmt: skip
-                ctx.report(
-                    f"{section.title}: {item_type}s", stats.rows, max(stats.totals, default=None)
-                )
-                yield _records(page, item_type, str(section.key), watch, seen)
-            if stats.complete:
-                fresh.counts[count_key(str(section.key), item_type)] = [stats.rows, seen.newest]
-            else:
-                log.warning("listing of %s changed while paging; not sweeping", what)
-                complete = False
-        if complete:
-            ctx.complete_types.add(item_type)
-        if watch is not None:
-            fresh.watch[item_type] = watch
+    async with Worker(client.base_url, offload.log) as worker:
+        for item_type, holders in _plan(sections):
+            watch: WatchMap | None = {} if item_type in WATCHABLE_TYPES else None
+            complete = True
+            for section in holders:
+                stats, seen = PageStats(), _Pass()
+                library_id = str(section.key)
+                params = {"type": TYPE_NUMBERS[item_type], "includeGuids": 1}
+                what = f"the {item_type}s of library {section.title!r}"
+                pages = client.raw_pages(
+                    _path(section), params, what=what, stats=stats,
+                    page_size=opts.page_size, concurrency=opts.concurrency,
+                )  # fmt: skip
+                tracked = watch is not None
+                async for facts in offload.facts(
+                    worker, pages, item_type, library_id, tracked, what
+                ):  # fmt: skip
+                    ctx.report(
+                        f"{section.title}: {item_type}s",
+                        stats.rows,
+                        max(stats.totals, default=None),
+                    )
+                    yield _apply(facts, watch, seen)
+                if stats.complete:
+                    fresh.counts[count_key(library_id, item_type)] = [stats.rows, seen.newest]
+                else:
+                    log.warning("listing of %s changed while paging; not sweeping", what)
+                    complete = False
+            if complete:
+                ctx.complete_types.add(item_type)
+            if watch is not None:
+                fresh.watch[item_type] = watch
     fresh.save(ctx.state, [str(s.key) for s in sections])
 
 

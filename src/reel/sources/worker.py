@@ -1,0 +1,200 @@
+"""Converting pages of big listings in a worker process.
+
+A full sync converts every entry of a listing (decode, build records) while the engine
+writes the previous pages on a thread. Both are Python and share one interpreter lock, so
+in one process they take turns however many cores there are. A source can therefore send
+the pages of a big listing to a worker process, which converts them and sends back
+msgpack-encoded results: those decode far faster than they convert. The worker starts when
+the first big listing needs it and stops when its user is done. If it cannot start or dies,
+the remaining pages are converted here: slower, never wrong.
+
+The worker is `python -m reel.sources.worker`, spoken to over its stdin and stdout with
+length-prefixed msgpack frames, rather than a multiprocessing pool: a spawned pool
+re-imports the parent's `__main__`, which in a script without a main guard would run the
+script again. Each request names a converter registered in `CONVERTERS`; the worker imports
+a converter's module only when a request first names it, so starting a worker stays cheap
+and a source's modules never load in a worker that does not need them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+import sys
+from collections import deque
+from collections.abc import AsyncIterable, AsyncIterator, Callable
+from types import TracebackType
+from typing import Any, TypeVar
+
+import msgspec
+
+from reel.sources.errors import BadResponse
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+IN_FLIGHT = 2  # pages sent ahead to the worker: enough to keep it busy, bounded memory
+_HEADER = 4  # bytes of a frame's length prefix (little-endian)
+
+# Converter name -> "module:function". The function takes a request's arguments and returns
+# something msgspec can encode; the parent decodes it with the type it expects.
+CONVERTERS: dict[str, str] = {
+    "xtream-page": "reel.sources.xtream.offload:convert_page",
+    "plex-page": "reel.sources.plex.offload:convert_page",
+}
+
+_encoder = msgspec.msgpack.Encoder()
+_loaded: dict[str, Callable[..., Any]] = {}
+
+
+def converter(name: str) -> Callable[..., Any]:
+    """The function registered as `name`, importing its module on first use."""
+    fn = _loaded.get(name)
+    if fn is None:
+        module, _, attr = CONVERTERS[name].partition(":")
+        fn = _loaded[name] = getattr(importlib.import_module(module), attr)
+    return fn
+
+
+def _frame(payload: bytes) -> bytes:
+    return len(payload).to_bytes(_HEADER, "little") + payload
+
+
+def serve(stdin: Any, stdout: Any) -> None:
+    """The worker's loop: a frame [converter, args] in, the converter's result out.
+
+    An answer starts with b"\\0" and the encoded result, or b"\\1" and the message of a
+    bad page (which the parent raises as BadResponse, as converting it there would). Any
+    other error ends the worker; the parent then converts the page itself and meets the
+    same error there.
+    """
+    while header := stdin.read(_HEADER):
+        request = stdin.read(int.from_bytes(header, "little"))
+        name, args = msgspec.msgpack.decode(request)
+        try:
+            answer = b"\0" + _encoder.encode(converter(name)(*args))
+        except BadResponse as exc:
+            answer = b"\1" + str(exc).encode()
+        stdout.write(_frame(answer))
+        stdout.flush()
+
+
+class Worker:
+    """One worker process, started on first use, stopped on exit; shared by the pages of
+    every listing its user sends through `map`."""
+
+    def __init__(self, source: str, logger: logging.Logger = log) -> None:
+        self.source = source
+        self.log = logger
+        self.broken = False  # it failed once: convert everything here from now on
+        self._proc: asyncio.subprocess.Process | None = None
+        self._busy = False  # requests sent and not yet answered
+
+    async def __aenter__(self) -> Worker:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        # An idle worker ends when its stdin closes; one stopped mid-page (the listing
+        # failed or was cancelled) is killed: it holds nothing worth finishing.
+        if proc.stdin is not None:
+            proc.stdin.close()
+        try:
+            await asyncio.wait_for(proc.wait(), 0 if self._busy else 2)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await proc.wait()
+
+    async def _worker(self) -> asyncio.subprocess.Process:
+        if self._proc is None:
+            self._proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                __name__,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+            )
+        return self._proc
+
+    async def map(
+        self,
+        name: str,
+        requests: AsyncIterable[tuple[Any, ...]],
+        answer: msgspec.msgpack.Decoder[T],
+        what: str,
+    ) -> AsyncIterator[T]:
+        """The converter's result for each request, in order.
+
+        Requests are pulled here (not in the sending task) so that after a failure the
+        same iterator goes on feeding the in-process fallback; the sending task only
+        writes, so a worker blocked on a large answer never blocks the read that frees it.
+        """
+        local = converter(name)
+        source = aiter(requests)
+        pending: deque[tuple[Any, ...]] = deque()  # sent, not yet answered, in order
+        exhausted = self.broken
+        try:
+            if not self.broken:
+                proc = await self._worker()
+                assert proc.stdin is not None and proc.stdout is not None
+                stdin, stdout = proc.stdin, proc.stdout
+                outbox: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
+
+                async def send() -> None:
+                    while True:
+                        args = await outbox.get()
+                        stdin.write(_frame(_encoder.encode([name, args])))
+                        await stdin.drain()
+
+                sender = asyncio.create_task(send())
+                try:
+                    while True:
+                        while not exhausted and len(pending) < IN_FLIGHT:
+                            args = await anext(source, None)
+                            if args is None:
+                                exhausted = True
+                            else:
+                                pending.append(args)
+                                outbox.put_nowait(args)
+                        if not pending:
+                            break
+                        self._busy = True
+                        header = await stdout.readexactly(_HEADER)
+                        body = await stdout.readexactly(int.from_bytes(header, "little"))
+                        if body[:1] == b"\1":
+                            raise BadResponse(body[1:].decode())
+                        result = answer.decode(body[1:])
+                        pending.popleft()
+                        self._busy = bool(pending)
+                        yield result
+                finally:
+                    sender.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, OSError, ConnectionError):
+                        await sender
+        except (OSError, ConnectionError, asyncio.IncompleteReadError, msgspec.DecodeError) as exc:
+            self.broken = True
+            self.log.warning(
+                "%s: converting %s in a worker process failed (%s); continuing here",
+                self.source,
+                what,
+                exc or type(exc).__name__,
+            )
+        while pending:
+            yield local(*pending.popleft())
+        async for args in source:
+            yield local(*args)
+
+
+if __name__ == "__main__":
+    serve(sys.stdin.buffer, sys.stdout.buffer)
