@@ -26,7 +26,7 @@ import sys
 from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import msgspec
 
@@ -93,7 +93,7 @@ class Worker:
         self._proc: asyncio.subprocess.Process | None = None
         self._busy = False  # requests sent and not yet answered
 
-    async def __aenter__(self) -> Worker:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(

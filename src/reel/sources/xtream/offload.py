@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable, Collection
-from types import TracebackType
 from typing import Any
 
 import msgspec
@@ -53,16 +52,6 @@ def convert_entries(
     return records
 
 
-def convert_raws(
-    action: str, raws: list[msgspec.Raw], digests: list[str], known: set[str], page: bytes
-) -> list[ItemRecord]:
-    """Records of one page of raw entries (`page` is their JSON list, or b"" to join)."""
-    type_, id_field, _ = CONVERTERS[action]
-    split = listing.RawSplit(raws, digests, [None] * len(raws), plain_list=bool(page))
-    entries = listing.decode_split(split, page, type_, id_field, what=action).entries
-    return convert_entries(action, entries, known)
-
-
 def convert_page(
     action: str, page: bytes, digests: list[str], categories: Collection[str]
 ) -> list[ItemRecord]:
@@ -71,30 +60,21 @@ def convert_page(
     Runs in the worker (where the categories arrive as a list) and, after a worker failed,
     here: either way the same records.
     """
+    type_, id_field, _ = CONVERTERS[action]
     raws = msgspec.json.decode(page, type=list[msgspec.Raw])
-    return convert_raws(action, raws, digests, set(categories), page)
+    split = listing.RawSplit(raws, digests, [None] * len(raws), plain_list=True)
+    entries = listing.decode_split(split, page, type_, id_field, what=action).entries
+    return convert_entries(action, entries, set(categories))
 
 
-class PageConverter:
+class PageConverter(Worker):
     """One listing's worker process, started on first use, stopped on exit."""
 
     def __init__(self, source: str) -> None:
-        self.source = source
-        self._worker = Worker(source, log)
-
-    async def __aenter__(self) -> PageConverter:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self._worker.__aexit__(exc_type, exc, tb)
+        super().__init__(source, log)
 
     def wanted(self, split: listing.RawSplit) -> bool:
-        return not self._worker.broken and split.all_new and len(split.raws) >= MIN_ENTRIES
+        return not self.broken and split.all_new and len(split.raws) >= MIN_ENTRIES
 
     async def pages(
         self, action: str, split: listing.RawSplit, known: set[str], page_size: int
@@ -110,5 +90,5 @@ class PageConverter:
                 page = b"[" + b",".join(split.raws[start:end]) + b"]"
                 yield action, page, split.digests[start:end], categories
 
-        async for records in self._worker.map("xtream-page", requests(), _records, action):
+        async for records in self.map("xtream-page", requests(), _records, action):
             yield records
