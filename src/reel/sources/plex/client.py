@@ -93,7 +93,10 @@ class RawPage:
         self.total_size, self.rows = counted.total_size, len(counted.metadata)
 
     def decode(self, what: str) -> parse.ItemContainer:
-        return parse.decode(self.body, parse.ItemContainer, what)
+        """The page's items, decoded once (an XML page already is)."""
+        if self.container is None:
+            self.container = parse.decode(self.body, parse.ItemContainer, what)
+        return self.container
 
 
 class PlexClient:
@@ -171,8 +174,7 @@ class PlexClient:
     async def _page(
         self, path: str, params: Mapping[str, Any], start: int, size: int, what: str
     ) -> parse.ItemContainer:
-        page = await self._raw_page(path, params, start, size, what)
-        return page.container if page.container is not None else page.decode(what)
+        return (await self._raw_page(path, params, start, size, what)).decode(what)
 
     async def _raw_page(
         self, path: str, params: Mapping[str, Any], start: int, size: int, what: str
@@ -243,7 +245,7 @@ class PlexClient:
                 if raw:
                     page.count(what)
                 else:  # decoded here: the body is no longer needed
-                    container = page.container = page.decode(what)
+                    container = page.decode(what)
                     page.body, page.total_size = b"", container.total_size
                     page.rows = len(container.metadata)
             return page
@@ -283,9 +285,7 @@ class PlexClient:
     async def metadata(self, rating_key: str) -> parse.ItemContainer:
         what = f"item {rating_key}"
         body = await self.get(f"/library/metadata/{rating_key}", what=what)
-        if body.lstrip()[:1] == b"<":
-            return parse_xml.items(body, what)
-        return parse.decode(body, parse.ItemContainer, what)
+        return parse.items_page(body, what)
 
     async def scrobble(self, rating_key: str, played: bool) -> None:
         """Mark watched/unwatched; GET like python-plexapi (the server takes PUT too)."""

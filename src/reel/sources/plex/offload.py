@@ -65,19 +65,10 @@ def page_facts(
     return facts
 
 
-def decode_page(body: bytes, what: str) -> parse.ItemContainer:
-    """A listing page's items, from JSON or (a server that ignores `Accept`) XML."""
-    if body.lstrip()[:1] == b"<":
-        from reel.sources.plex import parse_xml  # rare: keep the worker's imports light
-
-        return parse_xml.items(body, what)
-    return parse.decode(body, parse.ItemContainer, what)
-
-
 def convert_page(body: bytes, item_type: str, library_id: str, watch: bool, what: str) -> PageFacts:
     """The "plex-page" converter: one raw page body to its facts (worker or, after a
     worker failed, here)."""
-    return page_facts(decode_page(body, what), item_type, library_id, watch)
+    return page_facts(parse.items_page(body, what), item_type, library_id, watch)
 
 
 async def facts(
@@ -102,8 +93,7 @@ async def facts(
     total = first.total_size if first.total_size is not None else first.rows
     if worker.broken or first.container is not None or total < MIN_ENTRIES:
         async for page in chained():
-            container = page.container if page.container is not None else page.decode(what)
-            yield page_facts(container, item_type, library_id, watch)
+            yield page_facts(page.decode(what), item_type, library_id, watch)
         return
 
     async def requests() -> AsyncIterator[tuple[bytes, str, str, bool, str]]:

@@ -143,6 +143,15 @@ def decode(body: bytes, container: type[T], what: str) -> T:
     return result
 
 
+def items_page(body: bytes, what: str) -> ItemContainer:
+    """A page of items, from JSON or (a server that ignores `Accept`) XML."""
+    if body.lstrip()[:1] == b"<":
+        from reel.sources.plex import parse_xml  # rare; parse_xml builds on this module
+
+        return parse_xml.items(body, what)
+    return decode(body, ItemContainer, what)
+
+
 def convert(data: Any, kind: type[T], what: str) -> T:
     """Typed view of already-parsed data (XML attributes, JSON lists), lenient on scalars."""
     try:
