@@ -31,7 +31,6 @@ from reel.sources.freshness import (
     CountBook,
     WatchMap,
     count_key,
-    watch_totals,
 )
 from reel.sources.jellyfin.parse import UserItemData
 
@@ -85,8 +84,3 @@ def keep(watch: WatchMap, item_id: str, entry: list[int] | None) -> None:
         watch.pop(item_id, None)
     else:
         watch[item_id] = entry
-
-
-def played_and_resumable(watch: WatchMap) -> tuple[int, int]:
-    """How many entries the server should count as played and as resumable."""
-    return watch_totals(watch)

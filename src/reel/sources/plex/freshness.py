@@ -30,7 +30,6 @@ from reel.sources.freshness import (
     CountBook,
     WatchMap,
     count_key,
-    watch_totals,
 )
 
 STATE_VERSION = 2
@@ -58,8 +57,3 @@ class Freshness(CountBook):
 def watch_entry(view_count: int | None, view_offset: int | None) -> list[int] | None:
     count, offset = max(view_count or 0, 0), max(view_offset or 0, 0)
     return [count, offset] if count or offset else None
-
-
-def watched_and_started(watch: WatchMap) -> tuple[int, int]:
-    """How many entries the server should count as watched and as in progress."""
-    return watch_totals(watch)
