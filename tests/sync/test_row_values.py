@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import gc
 from datetime import UTC, datetime
 
 from reel.catalog.rows import ITEM_COLUMNS, item_row, item_values
 from reel.sources.records import ItemRecord
-from reel.sync.gctune import THRESHOLDS, relaxed_gc
 
 
 def test_item_values_match_item_row() -> None:
@@ -30,13 +28,3 @@ def test_item_values_match_item_row() -> None:
     assert tuple(row) == ITEM_COLUMNS
     assert dict(zip(ITEM_COLUMNS, values, strict=True)) == row
     assert row["search_title"] == "the godfather" and row["sort_key"] == "godfather"
-
-
-def test_relaxed_gc_nests_and_restores() -> None:
-    before = gc.get_threshold()
-    with relaxed_gc():
-        with relaxed_gc():
-            assert gc.get_threshold() == THRESHOLDS
-        assert gc.get_threshold() == THRESHOLDS  # still inside the outer block
-    assert gc.get_threshold() == before
-    assert gc.get_freeze_count() == 0

@@ -1,0 +1,106 @@
+"""A worker process that stops answering, or whose answers stop making sense, costs only
+speed: its pages are converted here, nothing waits on it for ever, and it is killed."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import msgspec
+import pytest
+
+from reel.sources import worker
+
+# Workers that misbehave on purpose: each reads one request, then ...
+SILENT = "import sys, time; sys.stdin.buffer.read(4); time.sleep(60)"
+OUT_OF_STEP = (  # ... answers with a length no frame has (a stream out of step)
+    "import sys, time; sys.stdin.buffer.read(4); "
+    "sys.stdout.buffer.write(b'\\xff\\xff\\xff\\xff'); sys.stdout.buffer.flush(); time.sleep(60)"
+)
+GARBLED = (  # ... answers with a well-framed body that is not the answer's type
+    "import sys, time; sys.stdin.buffer.read(4); "
+    "sys.stdout.buffer.write(b'\\x02\\x00\\x00\\x00\\x00\\xa1'); sys.stdout.buffer.flush(); "
+    "time.sleep(60)"
+)
+
+
+async def requests(n: int) -> AsyncIterator[tuple[Any, ...]]:
+    for i in range(n):
+        yield (i,)
+
+
+@pytest.fixture
+def negate(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A converter the fallback can run here (the misbehaving workers never run it)."""
+    monkeypatch.setitem(worker.CONVERTERS, "negate", "operator:neg")
+
+
+async def run_with(
+    script: str, monkeypatch: pytest.MonkeyPatch, timeout: float = 30.0
+) -> tuple[list[int], list[Any]]:
+    spawned: list[Any] = []
+    spawn = asyncio.create_subprocess_exec
+
+    async def misbehaving(*args: Any, **kwargs: Any) -> Any:
+        proc = await spawn(sys.executable, "-c", script, **kwargs)
+        spawned.append(proc)
+        return proc
+
+    monkeypatch.setattr(worker.asyncio, "create_subprocess_exec", misbehaving)
+    before = sys.getswitchinterval()
+    async with worker.Worker("test", answer_timeout=timeout) as w:
+        got = [r async for r in w.map("negate", requests(5), msgspec.msgpack.Decoder(int), "x")]
+        assert w.broken
+        # While a worker process runs, threads here switch sooner (see worker.py) ...
+        assert sys.getswitchinterval() < before
+    assert sys.getswitchinterval() == before  # ... and not after it stopped
+    return got, spawned
+
+
+@pytest.mark.usefixtures("negate")
+@pytest.mark.parametrize("script", [OUT_OF_STEP, GARBLED], ids=["out-of-step", "garbled"])
+async def test_answers_that_make_no_sense_fall_back_here(
+    script: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="reel.sources.worker"):
+        got, spawned = await run_with(script, monkeypatch)
+    assert got == [0, -1, -2, -3, -4]
+    assert time.monotonic() - started < 10  # killed, not waited on for its 60 s
+    assert spawned[0].returncode is not None
+    assert "converting x in a worker process failed" in caplog.text
+
+
+@pytest.mark.usefixtures("negate")
+async def test_a_silent_worker_times_out_and_is_killed(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="reel.sources.worker"):
+        got, spawned = await run_with(SILENT, monkeypatch, timeout=0.5)
+    assert got == [0, -1, -2, -3, -4]
+    assert time.monotonic() - started < 10
+    assert spawned[0].returncode is not None
+    assert "TimeoutError" in caplog.text
+
+
+@pytest.mark.usefixtures("negate")
+async def test_a_broken_worker_is_not_asked_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    spawn = asyncio.create_subprocess_exec
+    spawned: list[int] = []
+
+    async def silent(*args: Any, **kwargs: Any) -> Any:
+        spawned.append(1)
+        return await spawn(sys.executable, "-c", SILENT, **kwargs)
+
+    monkeypatch.setattr(worker.asyncio, "create_subprocess_exec", silent)
+    decoder = msgspec.msgpack.Decoder(int)
+    async with worker.Worker("test", answer_timeout=0.3) as w:
+        first = [r async for r in w.map("negate", requests(3), decoder, "a")]
+        second = [r async for r in w.map("negate", requests(3), decoder, "b")]
+    assert first == second == [0, -1, -2]
+    assert spawned == [1]
