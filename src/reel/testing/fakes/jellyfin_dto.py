@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Any
 
 from reel.testing.fakes.jellyfin_data import (
@@ -148,6 +149,7 @@ class ItemQuery:
     def __init__(self, data: FakeLibraryData) -> None:
         self.data = data
         self._cache: OrderedDict[tuple[Any, ...], list[FakeItem]] = OrderedDict()
+        self._libraries: tuple[int, dict[tuple[str, str], list[FakeItem]]] = (-1, {})
 
     def run(
         self, query: dict[str, list[str]], user_id: str
@@ -205,11 +207,16 @@ class ItemQuery:
     ) -> list[FakeItem]:
         data = self.data
         items: Iterable[FakeItem] = data.items.values()
+        include = {t.lower() for t in _csv(query.get("includeitemtypes", []))}
+        if ids:  # looked up by id, as the server's database does, not found by a scan
+            items = [data.items[i] for i in ids if i in data.items]
         if parent_id:
             library = next((lib for lib in data.libraries if lib.id == parent_id), None)
             if library is None and parent_id not in data.items:
                 raise QueryError(f"Parent item {parent_id} not found.")
-            if library is not None:
+            if library is not None and recursive and not ids:
+                items, include = self._in_library(parent_id, include), set()
+            elif library is not None:
                 items = (
                     i for i in items if (i.library_id if recursive else i.parent_id) == parent_id
                 )
@@ -217,9 +224,6 @@ class ItemQuery:
                 items = (i for i in items if parent_id in (i.series_id, i.season_id))
             else:
                 items = (i for i in items if i.parent_id == parent_id)
-        if ids:
-            items = (i for i in items if i.id in ids)
-        include = {t.lower() for t in _csv(query.get("includeitemtypes", []))}
         exclude = {t.lower() for t in _csv(query.get("excludeitemtypes", []))}
         if include:
             items = (i for i in items if i.type.lower() in include)
@@ -240,6 +244,22 @@ class ItemQuery:
         selected = list(items)
         return self._sort(selected, _csv(query.get("sortby", [])), first, user_id)
 
+    def _in_library(self, library_id: str, types: set[str]) -> list[FakeItem]:
+        """The items of a library (of `types`, or all), from an index kept per catalog
+        version: the server's database has one on the top parent and the type."""
+        version, index = self._libraries
+        if version != self.data.version or not index:
+            index = {}
+            for item in self.data.items.values():
+                index.setdefault((item.library_id, item.type.lower()), []).append(item)
+            self._libraries = (self.data.version, index)
+        return [
+            item
+            for (library, kind), members in index.items()
+            if library == library_id and (not types or kind in types)
+            for item in members
+        ]
+
     def _sort(
         self, items: list[FakeItem], sort_by: list[str], first: dict[str, str], user_id: str
     ) -> list[FakeItem]:
@@ -254,9 +274,15 @@ class ItemQuery:
         }
         chosen = [keys[s.lower()] for s in sort_by if s.lower() in keys] or [keys["sortname"]]
         descending = first.get("sortorder", "").lower().startswith("desc")
-        items.sort(key=lambda i: (*(k(i) for k in chosen), i.id), reverse=descending)
+        # One stable pass per key, last key first, from an order by id: the same order as
+        # one sort on (keys..., id), without building a key tuple per item.
+        items.sort(key=_ID, reverse=descending)
+        for key in reversed(chosen):
+            items.sort(key=key, reverse=descending)
         return items
 
+
+_ID = attrgetter("id")
 
 _FILTERS: dict[str, Callable[[FakeItem, FakeUserData], bool]] = {
     "isfolder": lambda i, _: i.type in FOLDER_TYPES,

@@ -7,6 +7,7 @@ images, public info and `/Videos/{id}/stream` are anonymous, as in the server's 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -126,7 +127,8 @@ def routes(fake: FakeJellyfin) -> list[Route]:
         try:
             with data.lock:
                 page, total, start = fake.query.run(query, target.id)
-                body = [_dto(fake, entry, query, target.id) for entry in page]
+                render = _renderer(fake, query, target.id)
+                body = [render(entry) for entry in page]
             if (query.get("enabletotalrecordcount") or ["true"])[-1].lower() == "false":
                 total = len(page)  # the server skips its count query and reports the page
         except (QueryError, ValueError) as exc:
@@ -270,21 +272,31 @@ def _user_dto(fake: FakeJellyfin, user: FakeUser) -> dict[str, Any]:
     }
 
 
-def _dto(fake: FakeJellyfin, entry: Any, query: dict[str, list[str]], user_id: str) -> Any:
-    if not hasattr(entry, "type"):
-        return library_dto(entry, fake.server_id)
+def _renderer(
+    fake: FakeJellyfin, query: dict[str, list[str]], user_id: str
+) -> Callable[[Any], Any]:
+    """The DTO of one entry of a response: what the query asks for is read once per
+    request, not once per item."""
     first = {k: v[-1].lower() for k, v in query.items() if v}
     fields = {f.strip().lower() for v in query.get("fields", []) for f in v.split(",")}
     with_user_data = first.get("enableuserdata", "true") != "false"
     images = first.get("enableimages", "true") != "false"
-    user_data = None
-    if with_user_data:
-        user_data = user_data_dto(
-            entry.id, fake.data.data_for(user_id, entry.id), entry.runtime_ticks
-        )
-    return item_dto(
-        entry, server_id=fake.server_id, fields=fields, user_data=user_data, images=images
-    )
+    server_id, data_for = fake.server_id, fake.data.data_for
+
+    def render(entry: Any) -> Any:
+        if not hasattr(entry, "type"):
+            return library_dto(entry, server_id)
+        user_data = None
+        if with_user_data:
+            user_data = user_data_dto(entry.id, data_for(user_id, entry.id), entry.runtime_ticks)
+        return item_dto(entry, server_id=server_id, fields=fields, user_data=user_data,
+                        images=images)  # fmt: skip
+
+    return render
+
+
+def _dto(fake: FakeJellyfin, entry: Any, query: dict[str, list[str]], user_id: str) -> Any:
+    return _renderer(fake, query, user_id)(entry)
 
 
 def _video_bytes(item_id: str, size: int) -> bytes:
