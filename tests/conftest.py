@@ -12,9 +12,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 
 from reel.catalog.db import Database
+
+# Property tests check behaviour, not speed: on a loaded CI machine (tests run two at a
+# time beside a browser) a first example can pass Hypothesis' 200 ms default deadline and
+# fail a run that found nothing wrong.
+settings.register_profile("reel", deadline=None)
+settings.load_profile("reel")
 
 PG_ADMIN_URL = os.environ.get(
     "REEL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -82,6 +89,16 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def db(db_url: str) -> Iterator[Database]:
     """An open catalog database, on SQLite and on PostgreSQL."""
     database = Database(db_url)
+    try:
+        yield database
+    finally:
+        database.dispose()
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path) -> Iterator[Database]:
+    """A catalog on SQLite alone at `tmp_path / "reel.db"`, for tests of its locking."""
+    database = Database(f"sqlite:///{tmp_path / 'reel.db'}")
     try:
         yield database
     finally:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
@@ -26,11 +26,14 @@ class DatabaseError(Exception):
     """The database could not be opened or migrated; the message says what to do."""
 
 
+BUSY_TIMEOUT_MS = 10_000  # how long a statement waits for another writer's lock
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.execute("PRAGMA cache_size=-65536")
@@ -92,7 +95,27 @@ def _disable_pysqlite_begin(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _emit_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get(_BEGIN_MODE, '')}".rstrip())
+
+
+_BEGIN_MODE = "reel_sqlite_begin"
+# The execution options of a read-then-write transaction (ignored outside SQLite's BEGIN).
+_IMMEDIATE = {_BEGIN_MODE: "IMMEDIATE"}
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """A transaction that reads and then writes, taking SQLite's write lock at BEGIN.
+
+    A deferred transaction that reads first holds a snapshot; if another connection
+    commits before it writes, SQLite refuses the upgrade at once with "database is
+    locked" (busy_timeout does not apply to a stale snapshot). BEGIN IMMEDIATE waits for
+    the lock instead. PostgreSQL needs nothing of the kind.
+    """
+    with engine.connect() as conn:
+        conn.execution_options(**_IMMEDIATE)
+        with conn.begin():
+            yield conn
 
 
 class Database:
@@ -116,6 +139,21 @@ class Database:
     def session(self) -> Iterator[Session]:
         """A session whose transaction commits on success and rolls back on any error."""
         with self.sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def writing_session(self) -> Iterator[Session]:
+        """Like `session()`, for a unit of work that reads and then writes (loads objects,
+        then changes or adds some): on SQLite its transaction begins IMMEDIATE, as with
+        `writing`, so a commit by another connection between the first read and the flush
+        cannot fail the flush with "database is locked". Keep network calls and other slow
+        work out of it: it holds the write lock from start to commit. A session that only
+        reads belongs in `session()`, which does not wait behind a long sync.
+        """
+        with self.sessions() as session, session.begin():
+            # Procure the connection now, with the option the `begin` hook reads; the
+            # session's transaction (commit on success, rollback on error) is as usual.
+            session.connection(execution_options=_IMMEDIATE)
             yield session
 
     def dispose(self) -> None:

@@ -6,17 +6,23 @@ until real accounts do, so a single-person install never has to create a user.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reel.catalog.models import User
 from reel.errors import NotFound
 
+if TYPE_CHECKING:
+    from reel.catalog.db import Database
+
 LOCAL_OWNER = "local-owner"
 
 
-def resolve_user(session: Session, username: str | None = None) -> User:
-    """The user named, else the first admin, else the local owner (created on demand)."""
+def find_user(session: Session, username: str | None = None) -> User | None:
+    """The user `resolve_user` means, without creating anything: None when that is the
+    local owner and it does not exist yet."""
     if username:
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
@@ -29,9 +35,31 @@ def resolve_user(session: Session, username: str | None = None) -> User:
     )
     if admin is not None:
         return admin
-    owner = session.scalar(select(User).where(User.is_local_owner.is_(True)))
-    if owner is None:
-        owner = User(username=LOCAL_OWNER, is_admin=True, is_local_owner=True)
-        session.add(owner)
+    return session.scalar(select(User).where(User.is_local_owner.is_(True)))
+
+
+def resolve_user(session: Session, username: str | None = None) -> User:
+    """The user named, else the first admin, else the local owner (created on demand).
+
+    Creating the owner writes after reading: in a session of its own that must be a
+    `Database.writing_session()` (or use `resolve_user_id`), else a commit by another
+    connection in between fails the insert on SQLite with "database is locked".
+    """
+    user = find_user(session, username)
+    if user is None:
+        user = User(username=LOCAL_OWNER, is_admin=True, is_local_owner=True)
+        session.add(user)
         session.flush()
-    return owner
+    return user
+
+
+def resolve_user_id(db: Database, username: str | None = None) -> int:
+    """`resolve_user`'s id in transactions of its own: a plain read almost always; the
+    write lock is taken only when the local owner has to be created (a fresh install), so
+    looking the user up never waits behind a sync that holds it."""
+    with db.session() as session:
+        user = find_user(session, username)
+        if user is not None:
+            return int(user.id)
+    with db.writing_session() as session:
+        return int(resolve_user(session, username).id)

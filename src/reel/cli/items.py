@@ -8,7 +8,7 @@ import msgspec
 import typer
 
 from reel.catalog.browse import BrowseQuery, SortKey, browse
-from reel.catalog.users import resolve_user
+from reel.catalog.users import resolve_user_id
 from reel.cli.context import app_context, emit_json
 from reel.cli.options import (
     AfterOption,
@@ -68,9 +68,9 @@ def register(app: typer.Typer) -> None:
             limit=limit,
             after=after,
         )
+        user_id = resolve_user_id(actx.db, actx.settings.user)
         with actx.db.session() as session:
-            user = resolve_user(session, actx.settings.user)
-            page = browse(session, query, user.id)
+            page = browse(session, query, user_id)
         if json:
             emit_json(msgspec.to_builtins(page))
         else:

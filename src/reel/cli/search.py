@@ -8,7 +8,7 @@ import msgspec
 import typer
 
 from reel.catalog.search import SearchQuery, search
-from reel.catalog.users import resolve_user
+from reel.catalog.users import resolve_user_id
 from reel.cli.context import app_context, emit_json
 from reel.cli.options import AfterOption, JsonOption, SourceOption, TypeOption, check_types
 from reel.cli.render import items_table
@@ -30,9 +30,9 @@ def register(app: typer.Typer) -> None:
         """Search titles across every source."""
         actx = app_context(ctx)
         types = check_types(type_)
+        user_id = resolve_user_id(actx.db, actx.settings.user)
         with actx.db.session() as session:
-            user = resolve_user(session, actx.settings.user)
-            page = search(session, SearchQuery(query, types, source, limit, after), user.id)
+            page = search(session, SearchQuery(query, types, source, limit, after), user_id)
         if json:
             emit_json(msgspec.to_builtins(page))
         else:

@@ -14,7 +14,7 @@ import msgspec
 import typer
 
 from reel.catalog.details import details
-from reel.catalog.users import resolve_user
+from reel.catalog.users import resolve_user_id
 from reel.catalog.views import ItemView
 from reel.cli.context import AppContext, app_context, emit_json
 from reel.cli.options import JsonOption
@@ -58,12 +58,12 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Show an item's details and children."""
         actx = app_context(ctx)
+        user_id = resolve_user_id(actx.db, actx.settings.user)
         with actx.db.session() as session:
-            user = resolve_user(session, actx.settings.user)
-            item = details(session, item_id, user.id)
+            item = details(session, item_id, user_id)
         if item.type == "show" and not item.children and _fetch_children(actx, item):
             with actx.db.session() as session:
-                item = details(session, item_id, user.id)
+                item = details(session, item_id, user_id)
         if json:
             emit_json(msgspec.to_builtins(item))
         else:

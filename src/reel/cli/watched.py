@@ -13,7 +13,7 @@ from typing import Annotated
 import msgspec
 import typer
 
-from reel.catalog.users import resolve_user
+from reel.catalog.users import resolve_user_id
 from reel.cli.context import AppContext, app_context, emit_json
 from reel.cli.options import JsonOption
 from reel.playback.state import PlaybackService, StateView
@@ -29,8 +29,7 @@ def _write_back(actx: AppContext, state: StateView) -> StateView:
 
 
 def _user_id(actx: AppContext) -> int:
-    with actx.db.session() as session:
-        return resolve_user(session, actx.settings.user).id
+    return resolve_user_id(actx.db, actx.settings.user)
 
 
 def _report(actx: AppContext, state: StateView, json: bool, what: str) -> None:

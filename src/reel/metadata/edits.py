@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
-from reel.catalog.db import Database
+from reel.catalog.db import Database, writing
 from reel.catalog.models import Base
 from reel.catalog.types import utcnow
 from reel.errors import InvalidInput, NotFound
@@ -53,7 +53,8 @@ def set_field(db: Database, item_id: int, field: str, raw: str) -> Any:
         value = overlay.coerce(field, raw)
     except overlay.FieldError as exc:
         raise InvalidInput(str(exc)) from None
-    with db.engine.begin() as conn:
+    # Each of these reads the item first and then writes: the write lock from BEGIN.
+    with writing(db.engine) as conn:
         row = _item(conn, item_id)
         _ensure_meta(conn, item_id, row.extra or {})
         overlay.lock(conn, item_id, field, value)
@@ -66,7 +67,7 @@ def unlock(db: Database, item_id: int, field: str) -> bool:
     """Unlock a field; False when it was not locked."""
     if field not in overlay.FIELDS:
         raise InvalidInput(f"unknown field {field!r}; fields: {', '.join(overlay.FIELDS)}")
-    with db.engine.begin() as conn:
+    with writing(db.engine) as conn:
         _item(conn, item_id)
         return overlay.unlock(conn, item_id, field)
 
@@ -98,7 +99,7 @@ def candidates(db: Database, item_id: int) -> dict[str, Any]:
 async def match(identifier: Identifier, item_id: int, tmdb_id: int) -> IdentifyReport:
     """Match a film or show to a TMDB id by hand, lock it, and enrich it if TMDB answers."""
     db = identifier.db
-    with db.engine.begin() as conn:
+    with writing(db.engine) as conn:  # TMDB is asked only after the commit
         row = _item(conn, item_id)
         if row.type not in ("movie", "show"):
             raise InvalidInput(f"item {item_id} is a {row.type}; match its film or show instead")

@@ -11,7 +11,7 @@ import logging
 
 from sqlalchemy import select
 
-from reel.catalog.db import Database
+from reel.catalog.db import Database, writing
 from reel.catalog.models import Base
 from reel.config import Settings
 from reel.metadata import overlay
@@ -25,8 +25,13 @@ LOCKS = Base.metadata.tables["field_locks"]
 
 
 def reapply_locks(db: Database, source_id: int) -> int:
-    """Lay locked fields over the source's rows again; returns how many rows changed."""
-    with db.engine.begin() as conn:
+    """Lay locked fields over the source's rows again; returns how many rows changed.
+
+    Which items have locks is a plain read (most sources have none, and this runs after
+    every sync); applying them reads the rows and then writes, so that part takes the
+    write lock from BEGIN (see `writing`). A lock added in between is laid by its edit.
+    """
+    with db.engine.connect() as conn:
         ids = list(
             conn.execute(
                 select(LOCKS.c.item_id)
@@ -35,7 +40,10 @@ def reapply_locks(db: Database, source_id: int) -> int:
                 .distinct()
             ).scalars()
         )
-        return len(overlay.apply(conn, ids)) if ids else 0
+    if not ids:
+        return 0
+    with writing(db.engine) as conn:
+        return len(overlay.apply(conn, ids))
 
 
 async def after_sync(

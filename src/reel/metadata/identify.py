@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 from sqlalchemy import and_, select
 
-from reel.catalog.db import Database
+from reel.catalog.db import Database, writing
 from reel.catalog.models import Base
 from reel.catalog.types import utcnow
 from reel.config import Settings
@@ -35,7 +35,7 @@ from reel.metadata import values as V
 from reel.metadata.assets import AssetStore
 from reel.metadata.dbcache import DbCache
 from reel.metadata.match import DEFAULT_THRESHOLD
-from reel.metadata.pending import prepare, set_state
+from reel.metadata.pending import has_pending, prepare, set_state
 from reel.metadata.streams import add_stream_details
 from reel.metadata.tmdb import TmdbClient, TmdbProvider
 from reel.metadata.tmdb.client import NotFound as TmdbNotFound
@@ -174,8 +174,15 @@ class Identifier:
     async def run_source(self, row: Any, *, refresh: bool = False) -> IdentifyReport:
         started = time.monotonic()
         report = IdentifyReport(row.name)
-        with self.db.engine.begin() as conn:
-            ids = prepare(conn, row.id)
+        ids: list[int] = []
+        # `prepare` reads the pending items and then writes their bookkeeping: the write
+        # lock from BEGIN (see `writing`). Most runs find nothing pending; a plain read
+        # says so without queueing for the lock behind another source's sync.
+        with self.db.engine.connect() as conn:
+            pending = has_pending(conn, row.id)
+        if pending:
+            with writing(self.db.engine) as conn:
+                ids = prepare(conn, row.id)
         report.prepared = len(ids)
         report.touched.update(ids)
         streams = await add_stream_details(self.db, row.id)
@@ -391,7 +398,8 @@ class Identifier:
             except (CannotConnect, BadResponse) as exc:
                 log.info("artwork %s of item %s not stored: %s", role, item_id, exc)
                 continue
-            with self.db.engine.begin() as conn:
+            # `put` looks the blob up before inserting it: the write lock from BEGIN.
+            with writing(self.db.engine) as conn:
                 asset_id = self.assets.put(conn, data, url)
                 self.assets.ref(conn, item_id, role, asset_id)
 

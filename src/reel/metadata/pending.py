@@ -47,6 +47,20 @@ def pending_items(conn: Connection, source_id: int) -> list[Any]:
     )
 
 
+def has_pending(conn: Connection, source_id: int) -> bool:
+    """Whether `pending_items` would find anything (a plain read that stops at one row)."""
+    found = conn.execute(
+        select(ITEMS.c.id)
+        .outerjoin(META, META.c.item_id == ITEMS.c.id)
+        .where(
+            ITEMS.c.source_id == source_id,
+            or_(META.c.item_id.is_(None), ITEMS.c.modified_at > META.c.updated_at),
+        )
+        .limit(1)
+    ).first()
+    return found is not None
+
+
 def _file_rows(source_id: int, item_id: int, extra: dict[str, Any]) -> list[dict[str, Any]]:
     now = utcnow()
     parse = extra.get("parse") or {}

@@ -24,7 +24,7 @@ from sqlalchemy.orm import aliased
 from reel.catalog.db import Database
 from reel.catalog.models import Base
 from reel.catalog.types import utcnow
-from reel.catalog.users import resolve_user
+from reel.catalog.users import resolve_user_id
 from reel.errors import InvalidInput, NotFound
 from reel.events.bus import EventBus
 from reel.events.types import WatchStateChanged
@@ -90,8 +90,7 @@ class PlaybackService:
         return self._kinds[kind]
 
     def sync_user_id(self) -> int:
-        with self.db.session() as session:
-            return resolve_user(session, self.sync_user).id
+        return resolve_user_id(self.db, self.sync_user)
 
     def _target(self, conn: Connection, item_id: int) -> _Target:
         row = conn.execute(

@@ -21,7 +21,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from reel.catalog.db import Database
+from reel.catalog.db import Database, writing
 from reel.catalog.models import Base
 from reel.catalog.types import utcnow
 from reel.errors import Conflict, InvalidInput, NotFound, ReelError
@@ -177,7 +177,8 @@ class AuthService:
         name = check_username(username)
         hashed = self.hash_password(password)
         try:
-            with self.db.engine.begin() as conn:
+            # An admin reads first (is there an account yet? a local owner to take over?).
+            with writing(self.db.engine) as conn:
                 user_id = self._insert_user(conn, name, hashed, is_admin=is_admin)
         except IntegrityError:
             raise Conflict(f"a user named {name!r} already exists") from None

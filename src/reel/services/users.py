@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Connection, delete, select, update
 
+from reel.catalog.db import writing
 from reel.errors import Conflict, NotFound
 from reel.services.auth import USERS, AuthService, UserInfo, check_username, user_of
 from reel.services.auth_tables import SESSIONS
@@ -49,13 +50,19 @@ class UserService:
 
     @staticmethod
     def _admins(conn: Connection) -> int:
-        return int(
-            conn.execute(
-                select(func.count())
-                .select_from(USERS)
-                .where(USERS.c.is_admin.is_(True), USERS.c.is_local_owner.is_(False))
-            ).scalar_one()
+        """How many admins there are, with their rows locked until the caller commits.
+
+        The lock is what makes the last-admin check hold on PostgreSQL: two demotions
+        running at once would each count two admins under READ COMMITTED and leave none.
+        With the rows locked, the second waits for the first and then counts again. (On
+        SQLite, `writing` already serialises the two.)
+        """
+        rows = conn.execute(
+            select(USERS.c.id)
+            .where(USERS.c.is_admin.is_(True), USERS.c.is_local_owner.is_(False))
+            .with_for_update()
         )
+        return len(rows.all())
 
     def update(
         self,
@@ -75,7 +82,9 @@ class UserService:
         if is_admin is not None:
             values["is_admin"] = is_admin
         if values:
-            with self.db.engine.begin() as conn:
+            # Counts the admins, then writes: the write lock from BEGIN (see `writing`).
+            # On SQLite that also serialises two demotions racing the last-admin check.
+            with writing(self.db.engine) as conn:
                 if is_admin is False and target.is_admin and self._admins(conn) <= 1:
                     raise Conflict("this is the last admin; make someone else admin first")
                 conn.execute(update(USERS).where(USERS.c.id == user_id).values(**values))
@@ -86,7 +95,7 @@ class UserService:
             raise Conflict("you cannot delete your own account")
         target = self.get(user_id)
         self.auth.forget_all()
-        with self.db.engine.begin() as conn:
+        with writing(self.db.engine) as conn:  # counts the admins, then deletes
             if target.is_admin and self._admins(conn) <= 1:
                 raise Conflict("this is the last admin; make someone else admin first")
             conn.execute(delete(SESSIONS).where(SESSIONS.c.user_id == user_id))

@@ -15,10 +15,12 @@ import asyncio
 import copy
 import logging
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
@@ -45,10 +47,11 @@ from reel.sync import runs
 from reel.sync.changes import ChunkChanges
 from reel.sync.gctune import relaxed_gc
 from reel.sync.outcome import SyncResult, classify
-from reel.sync.unit import UnitOfWork
+from reel.sync.unit import UnitOfWork, when_unlocked
 from reel.sync.writer import ITEMS, CatalogWriter
 
 log = logging.getLogger(__name__)
+R = TypeVar("R")
 
 SOURCES = Base.metadata.tables["sources"]
 PROGRAMME_KEEP = timedelta(days=1)
@@ -83,6 +86,10 @@ class SyncEngine:
         self.chunk_size = chunk_size
         self.queue_pages = queue_pages
         self.user = user
+        # One lock per event loop (see `sync`); an engine may outlive a loop.
+        self._turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
 
     # -- many sources --------------------------------------------------------------------
 
@@ -118,7 +125,46 @@ class SyncEngine:
         progress: ProgressFn | None = None,
         _results: list[SyncResult] | None = None,
     ) -> SyncResult:
-        """Sync one source; failures come back as a result, a cancel re-raises after cleanup."""
+        """Sync one source; failures come back as a result, a cancel re-raises after cleanup.
+
+        On SQLite one sync of this engine runs at a time, bookkeeping included: a sync
+        holds the only write lock for its whole unit of work, so a second one could not
+        write anyway, and its run row and status updates would wait on the first's lock
+        and give up after the busy timeout. (A sync in another process waits for the lock
+        in `UnitOfWork.open`.) PostgreSQL syncs of different sources run side by side.
+        """
+        async with self._turn():
+            return await self._sync(name, full=full, progress=progress, _results=_results)
+
+    async def _bookkeeping(self, fn: Callable[..., R], *args: Any) -> R:
+        """A run-row or status write in a transaction of its own, on a thread.
+
+        On SQLite a sync in another process may hold the write lock for longer than the
+        busy timeout; the write is then tried again (it did nothing the first time) until
+        `unit.LOCK_WAIT_S`, as the unit of work's claim is, instead of failing a sync
+        that itself went well.
+        """
+        return await when_unlocked(
+            lambda: asyncio.to_thread(fn, self.db.engine, *args), fn.__name__
+        )
+
+    def _turn(self) -> AbstractAsyncContextManager[Any]:
+        if self.db.dialect != "sqlite":
+            return nullcontext()
+        loop = asyncio.get_running_loop()
+        turn = self._turns.get(loop)
+        if turn is None:
+            turn = self._turns[loop] = asyncio.Lock()
+        return turn
+
+    async def _sync(
+        self,
+        name: str,
+        *,
+        full: bool,
+        progress: ProgressFn | None,
+        _results: list[SyncResult] | None,
+    ) -> SyncResult:
         row = self.sources.row(name)
         config = self.sources.config_of(row)
         adapter = self.sources.adapter(config)
@@ -126,7 +172,7 @@ class SyncEngine:
         if adapter.capabilities.incremental and not full:
             since = await asyncio.to_thread(runs.last_success_start, self.db.engine, row.id)
         kind = "incremental" if since is not None else "full"
-        run_id = await asyncio.to_thread(runs.start_run, self.db.engine, row.id, kind)
+        run_id = await self._bookkeeping(runs.start_run, row.id, kind)
         result = SyncResult(name=name, status="ok", kind=kind, run_id=run_id)
         ctx = ListingContext(
             full=since is None,
@@ -169,13 +215,8 @@ class SyncEngine:
         result.duration_s = time.monotonic() - started
         result.source_status = "ok"
         result.changed_parents = self._changed_parents(events)
-        await asyncio.to_thread(
-            runs.finish_run,
-            self.db.engine,
-            run_id,
-            "ok",
-            {**counts, "unchanged": writer.counts.unchanged},
-            None,
+        await self._bookkeeping(
+            runs.finish_run, run_id, "ok", {**counts, "unchanged": writer.counts.unchanged}, None
         )
         if events:
             invalidate_vocabulary()  # typo correction must see the new words
@@ -306,12 +347,8 @@ class SyncEngine:
     async def _record_failure(self, row: SourceRow, result: SyncResult, status: str | None) -> None:
         assert result.run_id is not None
         error = result.error or "failed"
-        await asyncio.to_thread(
-            runs.finish_run, self.db.engine, result.run_id, result.status, {}, error
-        )
-        previous = await asyncio.to_thread(
-            runs.set_source_failure, self.db.engine, row.id, status, error
-        )
+        await self._bookkeeping(runs.finish_run, result.run_id, result.status, {}, error)
+        previous = await self._bookkeeping(runs.set_source_failure, row.id, status, error)
         result.source_status = status or previous
         self.bus.publish(
             SyncFailed(source=row.name, run_id=result.run_id, status=result.status, error=error)

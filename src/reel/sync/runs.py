@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
 
+from reel.catalog.db import writing
 from reel.catalog.models import Base
 from reel.catalog.types import utcnow
 
@@ -68,7 +69,7 @@ def set_source_failure(
     engine: Engine, source_id: int, status: str | None, error: str
 ) -> str | None:
     """Record a failed sync on the source; returns the status it had before."""
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         previous: str | None = conn.execute(
             select(SOURCES.c.status).where(SOURCES.c.id == source_id)
         ).scalar()

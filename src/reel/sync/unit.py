@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager, nullcontext
 from types import TracebackType
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, update
+from sqlalchemy.exc import OperationalError
 
 from reel.catalog.models import Base
 
@@ -24,12 +27,66 @@ log = logging.getLogger(__name__)
 SOURCES = Base.metadata.tables["sources"]
 R = TypeVar("R")
 
+# SQLite has one writer at a time, and a sync holds the write lock for its whole unit of
+# work (a first sync of a big source: many seconds). Another sync, in this process or
+# another, waits its turn instead of failing after the connection's 10 s busy timeout:
+# it asks for the lock with a short timeout, again and again, until LOCK_WAIT_S.
+LOCK_WAIT_S = 30 * 60.0
+CLAIM_BUSY_MS = 1000  # per attempt; short, so a cancelled wait ends within a second
+
+
+def _locked(exc: OperationalError) -> bool:
+    """SQLite's answer when another connection held the write lock past the busy timeout
+    (no other database says this)."""
+    return "database is locked" in str(exc.orig)
+
+
+async def when_unlocked(
+    attempt: Callable[[], Awaitable[R]], label: str, wait_s: float = LOCK_WAIT_S
+) -> R:
+    """`attempt()` again and again while SQLite's write lock is held elsewhere, up to
+    `wait_s`; for work that did nothing when it met the lock. A cancel lands between
+    attempts."""
+    deadline = time.monotonic() + wait_s
+    waiting_since: float | None = None
+    while True:
+        try:
+            result = await attempt()
+        except OperationalError as exc:
+            if not _locked(exc) or time.monotonic() >= deadline:
+                raise
+            if waiting_since is None:
+                waiting_since = time.monotonic()
+                log.info("%s: another writer holds the catalog; waiting for it", label)
+            await asyncio.sleep(0.05)
+            continue
+        if waiting_since is not None:
+            waited = time.monotonic() - waiting_since
+            log.info("%s: waited %.1f s for the catalog", label, waited)
+        return result
+
+
+@contextmanager
+def _busy_timeout(conn: Connection, ms: int) -> Iterator[None]:
+    """A shorter busy timeout on the connection for the block (the pooled connection goes
+    back with its own)."""
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    before = int(raw.execute("PRAGMA busy_timeout").fetchone()[0])
+    raw.execute(f"PRAGMA busy_timeout={min(before, ms)}")
+    try:
+        yield
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={before}")
+
 
 class UnitOfWork:
     """Async front for a connection living on its own thread."""
 
-    def __init__(self, engine: Engine, label: str) -> None:
+    def __init__(self, engine: Engine, label: str, lock_wait_s: float = LOCK_WAIT_S) -> None:
         self._engine = engine
+        self.label = label
+        self.lock_wait_s = lock_wait_s
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"reel-sync-{label}")
         self._conn: Connection | None = None
         self._mmap_size: int | None = None
@@ -50,17 +107,26 @@ class UnitOfWork:
 
         Taking the lock first means the transaction never has to upgrade from reader to
         writer later, which in WAL mode fails outright when another write slipped in.
+        While another sync holds SQLite's write lock this waits for it, up to
+        `lock_wait_s`, then fails with SQLite's "database is locked".
         """
-        await self.run(self._open, source_id)
+        await when_unlocked(lambda: self.run(self._open, source_id), self.label, self.lock_wait_s)
 
     def _open(self, source_id: int) -> None:
-        self._conn = self._engine.connect()
-        if self._conn.dialect.name == "sqlite":
-            self._tune_sqlite(self._conn)
-        self._conn.begin()
-        self._conn.execute(
-            update(SOURCES).where(SOURCES.c.id == source_id).values(status=SOURCES.c.status)
-        )
+        """One attempt at the claim; on any error the connection is released."""
+        conn = self._conn = self._engine.connect()
+        sqlite = conn.dialect.name == "sqlite"
+        try:
+            if sqlite:
+                self._tune_sqlite(conn)
+            with _busy_timeout(conn, CLAIM_BUSY_MS) if sqlite else nullcontext():
+                conn.begin()
+                conn.execute(
+                    update(SOURCES).where(SOURCES.c.id == source_id).values(status=SOURCES.c.status)
+                )
+        except BaseException:
+            self._close()
+            raise
 
     def _tune_sqlite(self, conn: Connection) -> None:
         """No memory-mapped reads for the sync's connection (restored on close).
