@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import APIResponse, Page, Route, expect
 
 from tests.browser.conftest import Shots, api_client, sign_in
 from tests.browser.stack import Stack
@@ -65,6 +65,45 @@ def test_search_as_you_type_grouped_then_details_and_mark_watched(
         assert client.get(f"/api/items/{item_id}/state").json()["played"] is True
     page.get_by_role("button", name="Mark unwatched").click()
     expect(page.get_by_role("button", name="Mark watched")).to_be_visible()
+
+
+def test_a_slow_answer_from_before_a_change_does_not_show_the_old_state(
+    page: Page, synced_stack: Stack
+) -> None:
+    """Marking watched reloads the item twice (the click's own load and the live event's);
+    when the first answer arrives only after the user has already marked it unwatched
+    again, the page must keep showing the newer state."""
+    with api_client(synced_stack) as client:
+        movie = client.get("/api/items", params={"type": "movie", "limit": 1, "offset": 5}).json()[
+            "items"
+        ][0]
+        client.put(f"/api/items/{movie['id']}/watched", json={"played": False}).raise_for_status()
+    sign_in(page, synced_stack, f"/#/item/{movie['id']}")
+    expect(page.get_by_role("button", name="Mark watched")).to_be_visible()
+
+    held: list[tuple[Route, APIResponse]] = []
+
+    def hold_first_load(route: Route) -> None:
+        if route.request.method != "GET" or held:
+            route.continue_()
+            return
+        held.append((route, route.fetch()))  # answered now (played), delivered later
+
+    item_url = re.compile(rf".*/api/items/{movie['id']}$")
+    page.route(item_url, hold_first_load)
+    page.get_by_role("button", name="Mark watched").click()
+    # The click's load is held; the live event's load shows the watched state.
+    expect(page.get_by_role("button", name="Mark unwatched")).to_be_visible()
+    assert len(held) == 1
+    page.get_by_role("button", name="Mark unwatched").click()
+    expect(page.get_by_role("button", name="Mark watched")).to_be_visible()
+    page.wait_for_timeout(1000)  # past the live event's 300 ms debounce and its load
+    route, stale = held[0]
+    route.fulfill(response=stale)
+    page.wait_for_timeout(300)
+    expect(page.get_by_role("button", name="Mark watched")).to_be_visible()
+    with api_client(synced_stack) as client:
+        assert client.get(f"/api/items/{movie['id']}/state").json()["played"] is False
 
 
 def test_play_reports_progress_and_resumes(page: Page, synced_stack: Stack, shot: Shots) -> None:

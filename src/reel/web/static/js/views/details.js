@@ -19,13 +19,23 @@ export default async function details({ el, params, shell }) {
   // on demand; null while idle, "loading", or the error to show.
   let childrenFetch = null;
 
+  // Loads overlap (a click's own reload, a live event's, the children fetch) and their
+  // answers can arrive out of order; only the newest load may replace what is shown, or
+  // a slow answer from before a change would show the old state again.
+  let loads = 0;
+
   async function fetchAll() {
-    item = await api.get(`/items/${id}`);
-    parent = null;
-    if (item.type === "episode" || item.type === "season") {
-      const showId = item.type === "season" ? item.parent_id : await showIdOf(item);
-      if (showId) parent = await api.get(`/items/${showId}`).catch(() => null);
+    const ticket = ++loads;
+    const fresh = await api.get(`/items/${id}`);
+    let freshParent = null;
+    if (fresh.type === "episode" || fresh.type === "season") {
+      const showId = fresh.type === "season" ? fresh.parent_id : await showIdOf(fresh);
+      if (showId) freshParent = await api.get(`/items/${showId}`).catch(() => null);
     }
+    if (ticket !== loads) return false;
+    item = fresh;
+    parent = freshParent;
+    return true;
   }
 
   async function showIdOf(ep) {
@@ -37,7 +47,7 @@ export default async function details({ el, params, shell }) {
 
   async function draw() {
     try {
-      await fetchAll();
+      if (!(await fetchAll())) return;
     } catch (err) {
       if (!alive) return;
       if (err.status === 404) {
@@ -54,10 +64,11 @@ export default async function details({ el, params, shell }) {
   async function fetchChildren() {
     childrenFetch = "loading";
     render();
+    const ticket = ++loads;
     try {
       const fetched = await api.post(`/items/${item.id}/children`);
       if (!alive) return;
-      item = fetched;
+      if (ticket === loads) item = fetched;
       childrenFetch = null;
     } catch (err) {
       if (!alive) return;
@@ -149,8 +160,7 @@ export default async function details({ el, params, shell }) {
         const state = await api.put(`/items/${item.id}/watched`, { played: !item.played });
         toast(state.played ? `Marked “${item.title}” watched.` : `Marked “${item.title}” unwatched.`, "ok");
         if (state.pending_write_back) toast(`${item.source} is offline; it will hear of this when it is back.`, "warn");
-        await fetchAll();
-        if (alive) render();
+        if ((await fetchAll()) && alive) render();
       } catch (err) {
         btn.disabled = false;
         toast(err.message, "error");
@@ -214,8 +224,7 @@ export default async function details({ el, params, shell }) {
       toggle.addEventListener("click", async () => {
         try {
           await api.put(`/items/${ep.id}/watched`, { played: !ep.played });
-          await fetchAll();
-          if (alive) render();
+          if ((await fetchAll()) && alive) render();
         } catch (err) { toast(err.message, "error"); }
       });
       return h("div", { class: "episode", role: "listitem" },
@@ -259,14 +268,14 @@ export default async function details({ el, params, shell }) {
     ws.on("items.changed", (m) => {
       if (!item || m.source !== item.source || (item.type !== "show" && item.type !== "season")) return;
       clearTimeout(timer);
-      timer = setTimeout(() => alive && fetchAll().then(() => alive && render()).catch(() => {}), 500);
+      timer = setTimeout(() => alive && fetchAll().then((fresh) => fresh && alive && render()).catch(() => {}), 500);
     }),
     ws.on("watch.changed", (m) => {
       if (!item) return;
       const ids = new Set(m.item_ids);
       if (ids.has(item.id) || allEpisodes(item).some((e) => ids.has(e.id))) {
         clearTimeout(timer);
-        timer = setTimeout(() => alive && fetchAll().then(() => alive && render()).catch(() => {}), 300);
+        timer = setTimeout(() => alive && fetchAll().then((fresh) => fresh && alive && render()).catch(() => {}), 300);
       }
     }),
   ];
