@@ -21,9 +21,13 @@ export default async function details({ el, params, shell }) {
 
   // Loads overlap (a click's own reload, a live event's, the children fetch) and their
   // answers can arrive out of order; only the newest load may replace what is shown, or
-  // a slow answer from before a change would show the old state again.
+  // a slow answer from before a change would show the old state again. A load that
+  // brings nothing new does not redraw either: a redraw replaces the buttons, and one
+  // replaced between a press and its release loses the click.
   let loads = 0;
+  let shown = null;
 
+  /** Loads the item (and its show); true when the page must be redrawn. */
   async function fetchAll() {
     const ticket = ++loads;
     const fresh = await api.get(`/items/${id}`);
@@ -33,6 +37,9 @@ export default async function details({ el, params, shell }) {
       if (showId) freshParent = await api.get(`/items/${showId}`).catch(() => null);
     }
     if (ticket !== loads) return false;
+    const snapshot = JSON.stringify([fresh, freshParent]);
+    if (snapshot === shown) return false;
+    shown = snapshot;
     item = fresh;
     parent = freshParent;
     return true;
@@ -47,6 +54,7 @@ export default async function details({ el, params, shell }) {
 
   async function draw() {
     try {
+      shown = null; // a first draw, or a retry after an error: always redraw
       if (!(await fetchAll())) return;
     } catch (err) {
       if (!alive) return;
@@ -68,7 +76,10 @@ export default async function details({ el, params, shell }) {
     try {
       const fetched = await api.post(`/items/${item.id}/children`);
       if (!alive) return;
-      if (ticket === loads) item = fetched;
+      if (ticket === loads) {
+        item = fetched;
+        shown = JSON.stringify([item, parent]);
+      }
       childrenFetch = null;
     } catch (err) {
       if (!alive) return;
@@ -160,7 +171,9 @@ export default async function details({ el, params, shell }) {
         const state = await api.put(`/items/${item.id}/watched`, { played: !item.played });
         toast(state.played ? `Marked “${item.title}” watched.` : `Marked “${item.title}” unwatched.`, "ok");
         if (state.pending_write_back) toast(`${item.source} is offline; it will hear of this when it is back.`, "warn");
-        if ((await fetchAll()) && alive) render();
+        // Redraw when the load brought news, or when nothing else will (this button,
+        // still disabled, is on the page).
+        if (((await fetchAll()) || btn.isConnected) && alive) render();
       } catch (err) {
         btn.disabled = false;
         toast(err.message, "error");
@@ -268,14 +281,14 @@ export default async function details({ el, params, shell }) {
     ws.on("items.changed", (m) => {
       if (!item || m.source !== item.source || (item.type !== "show" && item.type !== "season")) return;
       clearTimeout(timer);
-      timer = setTimeout(() => alive && fetchAll().then((fresh) => fresh && alive && render()).catch(() => {}), 500);
+      timer = setTimeout(() => alive && fetchAll().then((changed) => changed && alive && render()).catch(() => {}), 500);
     }),
     ws.on("watch.changed", (m) => {
       if (!item) return;
       const ids = new Set(m.item_ids);
       if (ids.has(item.id) || allEpisodes(item).some((e) => ids.has(e.id))) {
         clearTimeout(timer);
-        timer = setTimeout(() => alive && fetchAll().then((fresh) => fresh && alive && render()).catch(() => {}), 300);
+        timer = setTimeout(() => alive && fetchAll().then((changed) => changed && alive && render()).catch(() => {}), 300);
       }
     }),
   ];
