@@ -6,7 +6,8 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
+from sqlalchemy.orm import Session
 
 from reel.catalog.db import Database
 from reel.catalog.models import SyncRun
@@ -486,3 +487,39 @@ async def test_incremental_listing_looks_up_only_what_it_names(
             text("SELECT item_id, played FROM playback_state"),
         ).all()
     assert [tuple(r) for r in played] == [(before[("movie", "m9")].id, True)]
+
+
+async def test_updates_touch_the_search_index_only_when_the_title_changes(
+    db: Database, service: SourceService, engine: SyncEngine
+) -> None:
+    """Re-setting `search_text` to the same words would take them out of the full-text
+    index and put them back: most of an update's cost. An overview-only change leaves it
+    out of the statement; a rename sets it, and search follows the rename."""
+    sc = await add_source(service)
+    await engine.sync("demo")
+    records = [r for p in sc.pages for r in p.items]
+    listed = {(r.type, r.remote_id): r for r in records}
+    listed[("movie", "m5")].overview = "A new overview, same title."
+    listed[("movie", "m6")].title = "Quixotic Renamed Film"
+    sc.pages = [sc.pages[0], ListingPage(items=records)]
+    updates: list[str] = []
+
+    def watch(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.startswith("UPDATE items SET"):
+            updates.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", watch)
+    try:
+        result = await engine.sync("demo")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", watch)
+    assert result.updated == {"movie": 2}
+    assert len(updates) == 2  # one statement per set of columns
+    assert sum("search_text" in u for u in updates) == 1
+    now = items(db)
+    assert now[("movie", "m5")].overview == "A new overview, same title."
+    with Session(db.engine) as session:
+        found = search(session, SearchQuery(text="quixotic"))
+        assert [i.title for i in found.items] == ["Quixotic Renamed Film"]
+        old_title = listed[("movie", "m5")].title
+        assert old_title in [i.title for i in search(session, SearchQuery(text=old_title)).items]

@@ -223,7 +223,7 @@ class CatalogWriter:
         """One item type of a chunk: its parents are already written."""
         inserts: list[tuple[Any, ...]] = []
         inserted: list[ItemRecord] = []
-        updates: dict[frozenset[str], list[dict[str, Any]]] = {}
+        update_rows: list[dict[str, Any]] = []
         updated: list[tuple[int, ItemRecord]] = []
         seen, existing = self.seen, self.existing
         source_id, now = self.source_id, self.now
@@ -263,12 +263,16 @@ class CatalogWriter:
             if rec.added_at is None:  # keep the first-seen date
                 del row["added_at"]
             row["id"] = found[0]
-            updates.setdefault(frozenset(row), []).append(row)
+            update_rows.append(row)
             updated.append((found[0], rec))
             existing[key] = (found[0], digest)
         if inserts:
             self._insert(inserts, inserted, changes)
-        if updates:
+        if update_rows:
+            self._keep_search_text(update_rows)
+            updates: dict[frozenset[str], list[dict[str, Any]]] = {}
+            for row in update_rows:
+                updates.setdefault(frozenset(row), []).append(row)
             for rows in updates.values():
                 self.bulk.update(ITEMS, rows)
             for item_id, rec in updated:
@@ -277,6 +281,23 @@ class CatalogWriter:
             for part in chunked(ids, IN_LIST):
                 self.conn.execute(delete(ITEM_GENRES).where(ITEM_GENRES.c.item_id.in_(part)))
             self._insert_genres(updated)
+
+    def _keep_search_text(self, rows: list[dict[str, Any]]) -> None:
+        """Leave `search_text` out of the updates that do not change it.
+
+        Setting it, even to the same text, fires the full-text trigger, which takes the
+        old words out of the index and puts the new ones in: most of an update's cost,
+        and a metadata refresh (overview, rating, artwork) mostly leaves titles alone.
+        """
+        stored: dict[int, str | None] = {}
+        for part in chunked([row["id"] for row in rows], IN_LIST):
+            found = self.conn.execute(
+                select(ITEMS.c.id, ITEMS.c.search_text).where(ITEMS.c.id.in_(part))
+            )
+            stored.update((item_id, text) for item_id, text in found)
+        for row in rows:
+            if row["id"] in stored and stored[row["id"]] == row["search_text"]:
+                del row["search_text"]
 
     def _insert(
         self, rows: list[tuple[Any, ...]], records: list[ItemRecord], changes: ChunkChanges
