@@ -9,7 +9,6 @@ import httpx
 import pytest
 
 from reel.testing.fakes.jellyfin import FakeJellyfin, FakeJellyfinConfig
-from reel.testing.fakes.jellyfin_dto import ItemQuery
 from reel.testing.server import serve_in_thread
 
 CLIENT = 'MediaBrowser Client="t", Device="d", DeviceId="dev-1", Version="1"'
@@ -278,34 +277,3 @@ def test_marking_follows_the_server_rules(
     again = fake.data.data_for(owner, item)
     assert again.played and again.play_count == 1
     assert again.last_played == datetime(2025, 5, 1, 10, tzinfo=UTC)
-
-
-@pytest.mark.parametrize("sort_by", [[], ["DatePlayed"], ["ProductionYear", "SortName"]])
-@pytest.mark.parametrize("order", ["Ascending", "Descending"])
-def test_first_pages_are_picked_in_the_order_of_the_full_sort(
-    sort_by: list[str], order: str
-) -> None:
-    """A small first page of a big result is picked without sorting the rest; it must be
-    exactly the first rows of the full sort, ties (same year, same name, never played)
-    broken the same way."""
-    fake = FakeJellyfin(FakeJellyfinConfig(movies=600, shows=0))
-    movies = fake.ids("Movie")
-    user = fake.data.users[0].id
-    for n, movie_id in enumerate(movies[:300]):
-        item = fake.data.items[movie_id]
-        item.year = 1990 + n % 3
-        item.sort_name = f"same {n % 7}"
-    fake.data.set_played(movies[::5], True)  # the rest share "never played"
-    # The route hands the query over with its names folded to lower case.
-    params = {"recursive": ["true"], "includeitemtypes": ["Movie"], "sortorder": [order]}
-    if sort_by:
-        params["sortby"] = [",".join(sort_by)]
-    whole, total, _ = ItemQuery(fake.data).run(params, user)  # no Limit: the full sort
-    assert total == len(whole) == 600
-    for start, limit in ((0, 1), (0, 20), (20, 100), (0, 120)):
-        # A new query object each time: a cached full sort would answer from the cache.
-        page, total, _ = ItemQuery(fake.data).run(
-            {**params, "startindex": [str(start)], "limit": [str(limit)]}, user
-        )
-        assert total == 600
-        assert [i.id for i in page] == [i.id for i in whole[start : start + limit]]

@@ -8,7 +8,6 @@ Quirks kept from the real server: null values are left out; `Overview`, `Genres`
 
 from __future__ import annotations
 
-import heapq
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
@@ -149,8 +148,7 @@ class ItemQuery:
 
     def __init__(self, data: FakeLibraryData) -> None:
         self.data = data
-        # query key -> (its filtered items, whether they are sorted yet)
-        self._cache: OrderedDict[tuple[Any, ...], tuple[list[FakeItem], bool]] = OrderedDict()
+        self._cache: OrderedDict[tuple[Any, ...], list[FakeItem]] = OrderedDict()
         self._libraries: tuple[int, dict[tuple[str, str], list[FakeItem]]] = (-1, {})
 
     def run(
@@ -189,30 +187,14 @@ class ItemQuery:
         if _uses_user_data(query, first):
             # Watch state is per user and changes without touching the catalog version.
             key = (*key, user_id, data.user_version)
-        cached = self._cache.get(key)
-        items, ordered = cached if cached is not None else (None, False)
+        items = self._cache.get(key)
         if items is None:
             items = self._select(query, first, parent_id, recursive, ids, user_id)
-        if not ordered:
-            order = self._order(_csv(query.get("sortby", [])), first, user_id)
-            end = None if limit is None else start + limit
-            if end is not None and end <= PARTIAL_MAX and len(items) > 4 * end:
-                # The first rows of a big result (a count, a newest-first head): picked
-                # without sorting the rest, as a database does with LIMIT.
-                self._remember(key, items, ordered=False)
-                return _first_rows(items, end, order)[start:], len(items), start
-            # A copy: a cached list is never changed, another request may be reading it.
-            items = _sorted(list(items), order)
-        self._remember(key, items, ordered=True)
+            self._cache[key] = items
+            while len(self._cache) > 32:
+                self._cache.popitem(last=False)
         page = items[start : None if limit is None else start + limit]
         return page, len(items), start
-
-    def _remember(self, key: tuple[Any, ...], items: list[FakeItem], *, ordered: bool) -> None:
-        """Keep a query's items (sorted or not yet) for its next page."""
-        self._cache[key] = (items, ordered)
-        self._cache.move_to_end(key)
-        while len(self._cache) > 32:
-            self._cache.popitem(last=False)
 
     def _select(
         self,
@@ -259,7 +241,8 @@ class ItemQuery:
             if test is None:
                 raise QueryError(f"The value '{name}' is not valid.")
             items = _filtered(items, data, user_id, test)
-        return list(items)
+        selected = list(items)
+        return self._sort(selected, _csv(query.get("sortby", [])), first, user_id)
 
     def _in_library(self, library_id: str, types: set[str]) -> list[FakeItem]:
         """The items of a library (of `types`, or all), from an index kept per catalog
@@ -277,8 +260,9 @@ class ItemQuery:
             for item in members
         ]
 
-    def _order(self, sort_by: list[str], first: dict[str, str], user_id: str) -> _Order:
-        """The sort keys a query asks for (SortName when none) and whether descending."""
+    def _sort(
+        self, items: list[FakeItem], sort_by: list[str], first: dict[str, str], user_id: str
+    ) -> list[FakeItem]:
         data = self.data
         keys = {
             "sortname": lambda i: i.sort_name or i.name.lower(),
@@ -289,34 +273,13 @@ class ItemQuery:
             "dateplayed": lambda i: _played_at(data.data_for(user_id, i.id)),
         }
         chosen = [keys[s.lower()] for s in sort_by if s.lower() in keys] or [keys["sortname"]]
-        return chosen, first.get("sortorder", "").lower().startswith("desc")
-
-
-# The sort keys of a query, and whether it is descending: items compare on the keys and
-# then on their id, all in the same direction.
-_Order = tuple[list[Callable[[FakeItem], Any]], bool]
-PARTIAL_MAX = 500  # first pages up to this many rows are picked, not sorted
-
-
-def _sorted(items: list[FakeItem], order: _Order) -> list[FakeItem]:
-    chosen, descending = order
-    # One stable pass per key, last key first, from an order by id: the same order as
-    # one sort on (keys..., id), without building a key tuple per item.
-    items.sort(key=_ID, reverse=descending)
-    for key in reversed(chosen):
-        items.sort(key=key, reverse=descending)
-    return items
-
-
-def _first_rows(items: list[FakeItem], count: int, order: _Order) -> list[FakeItem]:
-    """The first `count` items of `_sorted(items, order)`, without sorting them all."""
-    chosen, descending = order
-
-    def key(item: FakeItem) -> tuple[Any, ...]:
-        return (*(k(item) for k in chosen), item.id)
-
-    pick = heapq.nlargest if descending else heapq.nsmallest
-    return pick(count, items, key=key)
+        descending = first.get("sortorder", "").lower().startswith("desc")
+        # One stable pass per key, last key first, from an order by id: the same order as
+        # one sort on (keys..., id), without building a key tuple per item.
+        items.sort(key=_ID, reverse=descending)
+        for key in reversed(chosen):
+            items.sort(key=key, reverse=descending)
+        return items
 
 
 _ID = attrgetter("id")
