@@ -256,8 +256,10 @@ class FakeLibraryData:
         return next((u for u in self.users if u.id == key), None)
 
     def data_for(self, user_id: str, item_id: str) -> FakeUserData:
-        """The user's data for an item (a fresh default when none is stored)."""
-        return self.user_data.get((user_id, item_id)) or FakeUserData()
+        """The user's data for an item, to read: one shared default when none is stored
+        (filters ask for every item of a library, most of them never played). Changes go
+        through `user_data.setdefault`, as `set_played` does."""
+        return self.user_data.get((user_id, item_id)) or _NO_DATA
 
     # -- sessions ------------------------------------------------------------------------
 
@@ -340,6 +342,9 @@ class FakeLibraryData:
                 data.position_ticks = max(0, position_ms) * 10_000
                 data.last_played = now
             self.user_version += 1
+
+
+_NO_DATA = FakeUserData()
 
 
 def mark_played(

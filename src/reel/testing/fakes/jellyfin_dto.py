@@ -63,6 +63,20 @@ def library_dto(library: FakeLibrary, server_id: str) -> dict[str, Any]:
     }
 
 
+# Fields= names the server adds only when asked: (field, DTO key, value of an item).
+_OPTIONAL: tuple[tuple[str, str, Callable[[FakeItem], Any]], ...] = (
+    ("overview", "Overview", lambda i: i.overview),
+    ("genres", "Genres", lambda i: i.genres),
+    ("providerids", "ProviderIds", lambda i: i.provider_ids),
+    ("datecreated", "DateCreated", lambda i: dotnet_date(i.date_created)),
+    ("sortname", "SortName", lambda i: i.sort_name),
+    ("originaltitle", "OriginalTitle", lambda i: i.original_title),
+    ("path", "Path", lambda i: i.path),
+    ("parentid", "ParentId", lambda i: i.parent_id),
+    ("etag", "Etag", lambda i: dotnet_date(i.date_last_saved)[-12:-1]),
+)
+
+
 def item_dto(
     item: FakeItem,
     *,
@@ -95,20 +109,9 @@ def item_dto(
         out["BackdropImageTags"] = list(item.backdrop_tags)
     if user_data is not None:
         out["UserData"] = user_data
-    optional = {
-        "overview": ("Overview", item.overview),
-        "genres": ("Genres", item.genres),
-        "providerids": ("ProviderIds", item.provider_ids),
-        "datecreated": ("DateCreated", dotnet_date(item.date_created)),
-        "sortname": ("SortName", item.sort_name),
-        "originaltitle": ("OriginalTitle", item.original_title),
-        "path": ("Path", item.path),
-        "parentid": ("ParentId", item.parent_id),
-        "etag": ("Etag", dotnet_date(item.date_last_saved)[-12:-1]),
-    }
-    for name, (key, value) in optional.items():
+    for name, key, value_of in _OPTIONAL:
         if name in fields:
-            out[key] = value
+            out[key] = value_of(item)
     if "mediasources" in fields and item.type not in FOLDER_TYPES:
         out["MediaSources"] = [
             {
