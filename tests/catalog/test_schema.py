@@ -93,3 +93,51 @@ def test_fresh_database_url_creates_directories(tmp_path: object) -> None:
     path = Path(str(tmp_path)) / "deep" / "dir" / "reel.db"
     Database(f"sqlite:///{path}").dispose()
     assert path.exists()
+
+
+SPARSE = {
+    "ix_items_category_sort": "category_id",
+    "ix_items_epg": "epg_id",
+    "ix_items_parent": "parent_id",
+    "ix_items_tmdb": "tmdb_id",
+}
+
+
+def test_sparse_columns_are_indexed_only_where_set(db: Database) -> None:
+    """The migrated indexes are partial, as the model declares them."""
+    with db.engine.connect() as conn:
+        if db.dialect == "sqlite":
+            found = dict(
+                conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'index'")).all()
+            )
+        else:
+            found = dict(
+                conn.execute(
+                    text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'items'")
+                ).all()
+            )
+    for name, column in SPARSE.items():
+        assert f"WHERE {column} IS NOT NULL" in found[name].replace("(", "").replace(")", "")
+    declared = {i.name: i for i in Item.__table__.indexes}
+    for name, column in SPARSE.items():
+        where = declared[name].dialect_options[db.dialect]["where"]
+        assert str(where) == f"{column} IS NOT NULL"
+
+
+def test_sparse_lookups_use_the_partial_indexes(db: Database) -> None:
+    """Each lookup implies its column is set, so SQLite's planner takes the index."""
+    if db.dialect != "sqlite":
+        return
+    queries = {
+        "ix_items_category_sort": "SELECT id FROM items WHERE category_id = 3 ORDER BY sort_key",
+        "ix_items_parent": "SELECT id FROM items WHERE parent_id IN (1, 2) ORDER BY season",
+        "ix_items_tmdb": "SELECT id FROM items WHERE tmdb_id = '603'",
+        "ix_items_epg": "SELECT id FROM items WHERE epg_id = 'bbc1.uk'",
+    }
+    with db.engine.connect() as conn:
+        for name, sql in queries.items():
+            plan = " ".join(r[-1] for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+            assert name in plan, (sql, plan)
+        counts = "SELECT category_id, count(*) FROM items WHERE category_id IS NOT NULL GROUP BY 1"
+        plan = " ".join(r[-1] for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {counts}"))
+        assert "ix_items_category_sort" in plan, plan

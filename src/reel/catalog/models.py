@@ -104,11 +104,19 @@ class Category(Base):
     name: Mapped[str] = mapped_column(Text)
 
 
+def _sparse_index(name: str, column: str, *more: str) -> Index:
+    """An index of the rows where `column` is set."""
+    where = text(f"{column} IS NOT NULL")
+    return Index(name, column, *more, sqlite_where=where, postgresql_where=where)
+
+
 class Item(Base):
     __tablename__ = "items"
     __table_args__ = (
         UniqueConstraint("source_id", "type", "remote_id"),
-        Index("ix_items_parent", "parent_id", "season", "episode"),
+        # Sparse columns are indexed only where set (migration 0006): every lookup implies
+        # the column is not NULL.
+        _sparse_index("ix_items_parent", "parent_id", "season", "episode"),
         Index("ix_items_search_title", "search_title"),
         # Sort indexes carry year and rating so the common filters run on the index alone.
         Index("ix_items_type_sort", "type", "sort_key", "id", "year", "rating"),
@@ -117,10 +125,10 @@ class Item(Base):
         Index(
             "ix_items_type_rating", "type", text("(COALESCE(rating, -1.0))"), "id", "year", "rating"
         ),
-        Index("ix_items_category_sort", "category_id", "sort_key", "id"),
+        _sparse_index("ix_items_category_sort", "category_id", "sort_key", "id"),
         Index("ix_items_library_sort", "library_id", "sort_key", "id"),
-        Index("ix_items_epg", "epg_id"),
-        Index("ix_items_tmdb", "tmdb_id"),
+        _sparse_index("ix_items_epg", "epg_id"),
+        _sparse_index("ix_items_tmdb", "tmdb_id"),
     )
 
     id: Mapped[int] = mapped_column(Key, primary_key=True)
