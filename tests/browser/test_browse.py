@@ -135,6 +135,34 @@ def test_a_reload_that_brings_nothing_new_leaves_the_buttons_alone(
     expect(page.get_by_role("button", name="Mark watched")).to_be_visible()
 
 
+def test_home_keeps_its_cards_when_an_event_changes_nothing(
+    page: Page, synced_stack: Stack
+) -> None:
+    """Home reloads on every watch-state event (another tab's player reports often); a
+    reload that brings nothing new must not replace the cards under the pointer."""
+    with api_client(synced_stack) as client:
+        movie = client.get("/api/items", params={"type": "movie", "limit": 1, "offset": 7}).json()[
+            "items"
+        ][0]
+        client.put(f"/api/items/{movie['id']}/watched", json={"played": False}).raise_for_status()
+    sign_in(page, synced_stack)
+    shelf_card = page.locator("main .card").first
+    expect(shelf_card).to_be_visible()
+    page.wait_for_timeout(2000)  # past the debounce of any event from signing in
+    loads: list[str] = []
+    page.on("request", lambda r: loads.append(r.url) if "/api/continue" in r.url else None)
+    handle = shelf_card.element_handle()
+    with api_client(synced_stack) as client:  # an event whose reload finds nothing new
+        client.put(f"/api/items/{movie['id']}/watched", json={"played": False}).raise_for_status()
+    deadline = time.monotonic() + 6
+    while not loads and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert loads, "the event did not reload the page"
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(300)
+    assert handle.evaluate("c => c.isConnected")
+
+
 def test_play_reports_progress_and_resumes(page: Page, synced_stack: Stack, shot: Shots) -> None:
     with api_client(synced_stack) as client:
         movie = client.get("/api/items", params={"type": "movie", "limit": 1}).json()["items"][0]
