@@ -10,9 +10,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import Engine, select, update
 
 from reel.catalog.db import Database
 from reel.catalog.models import Item, PlaybackState, Source
@@ -89,18 +90,11 @@ def test_concurrent_progress_reports_all_land(db: Database) -> None:
 
 
 def test_without_claiming_the_lock_sqlite_fails(
-    tmp_path: object, monkeypatch: pytest.MonkeyPatch
+    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The test above would catch the bug: reading first, SQLite refuses the write."""
-    from pathlib import Path
-
-    assert isinstance(tmp_path, Path)
-    db = Database(f"sqlite:///{tmp_path / 'reel.db'}")
-    try:
-        owner, ids = _movies(db, THREADS // 2)
-        noop: Callable[[object], None] = lambda _conn: None  # noqa: E731
-        monkeypatch.setattr(state_module, "claim_write_lock", noop)
-        errors = _hammer(db, PlaybackService(db), owner, ids)
-        assert any("database is locked" in e for e in errors), errors[:3]
-    finally:
-        db.dispose()
+    owner, ids = _movies(sqlite_db, THREADS // 2)
+    deferred: Callable[[Engine], Any] = lambda engine: engine.begin()  # noqa: E731
+    monkeypatch.setattr(state_module, "writing", deferred)  # a plain BEGIN, lock claimed late
+    errors = _hammer(sqlite_db, PlaybackService(sqlite_db), owner, ids)
+    assert any("database is locked" in e for e in errors), errors[:3]

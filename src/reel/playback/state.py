@@ -21,7 +21,7 @@ from sqlalchemy import Connection, and_, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import aliased
 
-from reel.catalog.db import Database
+from reel.catalog.db import Database, writing
 from reel.catalog.models import Base
 from reel.catalog.types import utcnow
 from reel.catalog.users import resolve_user_id
@@ -192,16 +192,15 @@ class PlaybackService:
     def _write(self, change: Callable[[Connection], R]) -> R:
         """Run `change` in one write transaction, retried on contention that clears.
 
-        On SQLite the transaction claims the write lock before it reads anything: a
-        transaction that reads first and writes later fails at once ("database is
-        locked", no busy wait) when another writer committed in between — which is what
-        concurrent progress reports did. Claimed first, it waits its turn instead.
+        On SQLite the transaction claims the write lock before it reads anything
+        (`writing`: BEGIN IMMEDIATE): a transaction that reads first and writes later
+        fails at once ("database is locked", no busy wait) when another writer committed
+        in between — which is what concurrent progress reports did. Claimed first, it
+        waits its turn instead.
         """
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                with self.db.engine.begin() as conn:
-                    if conn.dialect.name == "sqlite":
-                        claim_write_lock(conn)
+                with writing(self.db.engine) as conn:
                     return change(conn)
             except IntegrityError:
                 # Two first reports of one item raced to insert its row; the row exists
@@ -290,12 +289,6 @@ class PlaybackService:
     def _publish(self, user_id: int, item_ids: list[int]) -> None:
         if self.bus is not None:
             self.bus.publish(WatchStateChanged(user_id=user_id, item_ids=item_ids))
-
-
-def claim_write_lock(conn: Connection) -> None:
-    """Take SQLite's write lock now (an UPDATE that changes nothing still takes it), so
-    the busy timeout applies; the same move as the sync engine's unit of work."""
-    conn.execute(update(PLAYBACK).where(PLAYBACK.c.user_id == -1).values(played=PLAYBACK.c.played))
 
 
 def sqlstate(exc: OperationalError) -> str | None:
