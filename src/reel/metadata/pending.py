@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, or_, select, update
+from sqlalchemy import Connection, Select, delete, insert, or_, select, update
 
 from reel.catalog.models import Base
 from reel.catalog.types import utcnow
@@ -25,11 +25,25 @@ FILES = Base.metadata.tables["local_files"]
 IDENTIFIED = ("identified", "enriched")
 
 
+def _pending(source_id: int, *columns: Any) -> Select[Any]:
+    """`columns` of the source's items that are new or were rewritten since
+    identification saw them."""
+    return (
+        select(*columns)
+        .outerjoin(META, META.c.item_id == ITEMS.c.id)
+        .where(
+            ITEMS.c.source_id == source_id,
+            or_(META.c.item_id.is_(None), ITEMS.c.modified_at > META.c.updated_at),
+        )
+    )
+
+
 def pending_items(conn: Connection, source_id: int) -> list[Any]:
     """Items of the source that are new or were rewritten since identification saw them."""
     return list(
         conn.execute(
-            select(
+            _pending(
+                source_id,
                 ITEMS.c.id,
                 ITEMS.c.type,
                 ITEMS.c.extra,
@@ -38,27 +52,13 @@ def pending_items(conn: Connection, source_id: int) -> list[Any]:
                 META.c.manual.label("m_manual"),
                 META.c.status.label("m_status"),
             )
-            .outerjoin(META, META.c.item_id == ITEMS.c.id)
-            .where(
-                ITEMS.c.source_id == source_id,
-                or_(META.c.item_id.is_(None), ITEMS.c.modified_at > META.c.updated_at),
-            )
         )
     )
 
 
 def has_pending(conn: Connection, source_id: int) -> bool:
     """Whether `pending_items` would find anything (a plain read that stops at one row)."""
-    found = conn.execute(
-        select(ITEMS.c.id)
-        .outerjoin(META, META.c.item_id == ITEMS.c.id)
-        .where(
-            ITEMS.c.source_id == source_id,
-            or_(META.c.item_id.is_(None), ITEMS.c.modified_at > META.c.updated_at),
-        )
-        .limit(1)
-    ).first()
-    return found is not None
+    return conn.execute(_pending(source_id, ITEMS.c.id).limit(1)).first() is not None
 
 
 def _file_rows(source_id: int, item_id: int, extra: dict[str, Any]) -> list[dict[str, Any]]:
