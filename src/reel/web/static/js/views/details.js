@@ -2,6 +2,7 @@
 // source(s), play/resume, mark watched; a show's seasons and episodes.
 import { api, imageUrl } from "../api.js";
 import { h, icon, replace } from "../dom.js";
+import { loadGate } from "../loads.js";
 import { clock, duration, episodeCode, timeOfDay } from "../format.js";
 import { isOffline, statusOf } from "../session.js";
 import * as ws from "../ws.js";
@@ -19,27 +20,19 @@ export default async function details({ el, params, shell }) {
   // on demand; null while idle, "loading", or the error to show.
   let childrenFetch = null;
 
-  // Loads overlap (a click's own reload, a live event's, the children fetch) and their
-  // answers can arrive out of order; only the newest load may replace what is shown, or
-  // a slow answer from before a change would show the old state again. A load that
-  // brings nothing new does not redraw either: a redraw replaces the buttons, and one
-  // replaced between a press and its release loses the click.
-  let loads = 0;
-  let shown = null;
+  // The click's own reload, a live event's and the children fetch overlap (loads.js).
+  const loads = loadGate();
 
   /** Loads the item (and its show); true when the page must be redrawn. */
   async function fetchAll() {
-    const ticket = ++loads;
+    const ticket = loads.begin();
     const fresh = await api.get(`/items/${id}`);
     let freshParent = null;
     if (fresh.type === "episode" || fresh.type === "season") {
       const showId = fresh.type === "season" ? fresh.parent_id : await showIdOf(fresh);
       if (showId) freshParent = await api.get(`/items/${showId}`).catch(() => null);
     }
-    if (ticket !== loads) return false;
-    const snapshot = JSON.stringify([fresh, freshParent]);
-    if (snapshot === shown) return false;
-    shown = snapshot;
+    if (loads.superseded(ticket) || !loads.news([fresh, freshParent])) return false;
     item = fresh;
     parent = freshParent;
     return true;
@@ -54,7 +47,7 @@ export default async function details({ el, params, shell }) {
 
   async function draw() {
     try {
-      shown = null; // a first draw, or a retry after an error: always redraw
+      loads.forget(); // a first draw, or a retry after an error: always redraw
       if (!(await fetchAll())) return;
     } catch (err) {
       if (!alive) return;
@@ -72,13 +65,13 @@ export default async function details({ el, params, shell }) {
   async function fetchChildren() {
     childrenFetch = "loading";
     render();
-    const ticket = ++loads;
+    const ticket = loads.begin();
     try {
       const fetched = await api.post(`/items/${item.id}/children`);
       if (!alive) return;
-      if (ticket === loads) {
+      if (!loads.superseded(ticket)) {
         item = fetched;
-        shown = JSON.stringify([item, parent]);
+        loads.news([item, parent]);
       }
       childrenFetch = null;
     } catch (err) {

@@ -1,6 +1,7 @@
 // Home: continue watching, next up, recently added per library, live now.
 import { api } from "../api.js";
 import { h, replace } from "../dom.js";
+import { loadGate } from "../loads.js";
 import { timeOfDay, episodeCode } from "../format.js";
 import { isAdmin, loadSources } from "../session.js";
 import * as ws from "../ws.js";
@@ -11,14 +12,11 @@ export default async function home({ el, shell }) {
   shell.setTitle("Home");
   let alive = true;
   let timer = 0;
-  // Live events redraw the page; only the newest load may draw, and one that brings
-  // nothing new leaves the page alone: a redraw replaces every card, and one replaced
-  // between a press and its release loses the click (and keyboard focus is lost too).
-  let loads = 0;
-  let shown = null;
+  // Live events reload the page, often (another tab's player reports); see loads.js.
+  const loads = loadGate();
 
   async function draw() {
-    const ticket = ++loads;
+    const ticket = loads.begin();
     const [sources, libraries, cont, nextUp, live] = await Promise.all([
       loadSources(true).catch(() => null),
       api.get("/libraries").catch(() => []),
@@ -26,14 +24,14 @@ export default async function home({ el, shell }) {
       api.get("/next-up", { limit: 20 }).catch(() => ({ items: [] })),
       api.get("/epg/now", { limit: 20 }).catch(() => ({ channels: [] })),
     ]);
-    if (!alive || ticket !== loads) return;
+    if (!alive || loads.superseded(ticket)) return;
     if (sources === null) {
-      shown = null;
+      loads.forget();
       replace(el, errorState({ status: 0, message: "Reel's server did not answer. Check that it is running, then try again." }, { retry: draw }));
       return;
     }
     if (!sources.length) {
-      shown = null;
+      loads.forget();
       replace(el, h("div", { class: "page-head" }, h("h1", null, "Home")),
         emptyState({
           title: "Nothing here yet",
@@ -49,10 +47,8 @@ export default async function home({ el, shell }) {
       const page = await api.get("/recent", { library: lib.id, limit: 20 }).catch(() => ({ items: [] }));
       return { lib, items: page.items || [] };
     }));
-    if (!alive || ticket !== loads) return;
-    const snapshot = JSON.stringify([sources, libraries, cont, nextUp, live, recents]);
-    if (snapshot === shown) return;
-    shown = snapshot;
+    if (!alive || loads.superseded(ticket)) return;
+    if (!loads.news([sources, libraries, cont, nextUp, live, recents])) return;
     const parts = [h("div", { class: "page-head" }, h("h1", null, "Home"))];
     const offline = sources.filter((s) => s.status === "offline");
     if (offline.length) {
