@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import APIResponse, Page, Route, expect
@@ -24,6 +25,17 @@ PROBE = Path(__file__).with_name("virtual_grid_probe.js")
 
 def nav(page: Page, name: str) -> None:
     page.get_by_role("navigation", name="Main").get_by_role("link", name=re.compile(name)).click()
+
+
+def unwatched_movie(stack: Stack, offset: int) -> dict[str, Any]:
+    """A film of the synced catalog (a different `offset` per test: the stack is shared),
+    marked unwatched to start from."""
+    with api_client(stack) as client:
+        movie: dict[str, Any] = client.get(
+            "/api/items", params={"type": "movie", "limit": 1, "offset": offset}
+        ).json()["items"][0]
+        client.put(f"/api/items/{movie['id']}/watched", json={"played": False}).raise_for_status()
+    return movie
 
 
 def test_search_as_you_type_grouped_then_details_and_mark_watched(
@@ -73,11 +85,7 @@ def test_a_slow_answer_from_before_a_change_does_not_show_the_old_state(
     """Marking watched reloads the item twice (the click's own load and the live event's);
     when the first answer arrives only after the user has already marked it unwatched
     again, the page must keep showing the newer state."""
-    with api_client(synced_stack) as client:
-        movie = client.get("/api/items", params={"type": "movie", "limit": 1, "offset": 5}).json()[
-            "items"
-        ][0]
-        client.put(f"/api/items/{movie['id']}/watched", json={"played": False}).raise_for_status()
+    movie = unwatched_movie(synced_stack, offset=5)
     sign_in(page, synced_stack, f"/#/item/{movie['id']}")
     expect(page.get_by_role("button", name="Mark watched")).to_be_visible()
 
@@ -112,11 +120,7 @@ def test_a_reload_that_brings_nothing_new_leaves_the_buttons_alone(
     """The live event of one's own change reloads the item again; redrawing with the same
     state would replace the buttons under the pointer, and a button replaced between a
     press and its release loses the click."""
-    with api_client(synced_stack) as client:
-        movie = client.get("/api/items", params={"type": "movie", "limit": 1, "offset": 6}).json()[
-            "items"
-        ][0]
-        client.put(f"/api/items/{movie['id']}/watched", json={"played": False}).raise_for_status()
+    movie = unwatched_movie(synced_stack, offset=6)
     sign_in(page, synced_stack, f"/#/item/{movie['id']}")
     loads: list[str] = []
     item_url = re.compile(rf".*/api/items/{movie['id']}$")
@@ -140,11 +144,7 @@ def test_home_keeps_its_cards_when_an_event_changes_nothing(
 ) -> None:
     """Home reloads on every watch-state event (another tab's player reports often); a
     reload that brings nothing new must not replace the cards under the pointer."""
-    with api_client(synced_stack) as client:
-        movie = client.get("/api/items", params={"type": "movie", "limit": 1, "offset": 7}).json()[
-            "items"
-        ][0]
-        client.put(f"/api/items/{movie['id']}/watched", json={"played": False}).raise_for_status()
+    movie = unwatched_movie(synced_stack, offset=7)
     sign_in(page, synced_stack)
     shelf_card = page.locator("main .card").first
     expect(shelf_card).to_be_visible()
