@@ -15,7 +15,7 @@ import pytest
 
 from reel.cli.main import main
 from reel.testing.fakes.xtream import XtreamFake, XtreamFakeConfig
-from reel.testing.server import free_port, serve_in_thread
+from tests.xtream_panel import xtream_panel
 
 PLAYLIST = """#EXTM3U
 #EXTINF:-1 tvg-id="alpha.tv" group-title="News",Alpha News
@@ -84,13 +84,7 @@ def reel(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Reel:
 
 @pytest.fixture
 def panel() -> Iterator[XtreamFake]:
-    port = free_port()
-    fake = XtreamFake(
-        XtreamFakeConfig(
-            live=20, vod=30, series=5, password=PASSWORD, public_url=f"http://127.0.0.1:{port}"
-        )
-    )
-    with serve_in_thread(fake.app, port=port):
+    with xtream_panel(XtreamFakeConfig(live=20, vod=30, series=5, password=PASSWORD)) as fake:
         yield fake
 
 

@@ -23,7 +23,7 @@ from reel.sources.http import RetryPolicy
 from reel.sources.registry import adapter_class
 from reel.sources.xtream.adapter import XtreamAdapter
 from reel.testing.fakes.xtream import XtreamFake, XtreamFakeConfig
-from reel.testing.server import free_port, serve_in_thread
+from tests.xtream_panel import xtream_panel
 
 FAST = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02)
 
@@ -47,11 +47,7 @@ def fast_config(**overrides: object) -> WorkerConfig:
 
 @pytest.fixture
 def fake() -> Iterator[XtreamFake]:
-    port = free_port()
-    panel = XtreamFake(
-        XtreamFakeConfig(live=20, vod=30, series=4, public_url=f"http://127.0.0.1:{port}")
-    )
-    with serve_in_thread(panel.app, port=port):
+    with xtream_panel(XtreamFakeConfig(live=20, vod=30, series=4)) as panel:
         yield panel
 
 

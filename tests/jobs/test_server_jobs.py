@@ -19,17 +19,13 @@ from reel.config import Settings
 from reel.jobs.queue import JobQueue
 from reel.services.sources import SourceService
 from reel.testing.fakes.xtream import XtreamFake, XtreamFakeConfig
-from reel.testing.server import free_port, serve_in_thread
 from reel.web.app import create_app
+from tests.xtream_panel import xtream_panel
 
 
 @pytest.fixture
 def fake() -> Iterator[XtreamFake]:
-    port = free_port()
-    panel = XtreamFake(
-        XtreamFakeConfig(live=10, vod=10, series=2, public_url=f"http://127.0.0.1:{port}")
-    )
-    with serve_in_thread(panel.app, port=port):
+    with xtream_panel(XtreamFakeConfig(live=10, vod=10, series=2)) as panel:
         yield panel
 
 

@@ -20,16 +20,12 @@ from reel.jobs.queue import JobQueue
 from reel.jobs.scheduler import enqueue_sync
 from reel.services.sources import SourceService
 from reel.testing.fakes.xtream import XtreamFake, XtreamFakeConfig
-from reel.testing.server import free_port, serve_in_thread
+from tests.xtream_panel import xtream_panel
 
 
 @pytest.fixture
 def fake() -> Iterator[XtreamFake]:
-    port = free_port()
-    panel = XtreamFake(
-        XtreamFakeConfig(live=10, vod=10, series=2, public_url=f"http://127.0.0.1:{port}")
-    )
-    with serve_in_thread(panel.app, port=port):
+    with xtream_panel(XtreamFakeConfig(live=10, vod=10, series=2)) as panel:
         yield panel
 
 

@@ -26,18 +26,14 @@ from reel.sync import unit as unit_module
 from reel.sync.engine import SyncEngine
 from reel.sync.unit import SOURCES, UnitOfWork
 from reel.testing.fakes.xtream import XtreamFake, XtreamFakeConfig
-from reel.testing.server import free_port, serve_in_thread
 from tests.sqlite_locks import hold_write_lock
 from tests.sync.test_xtream_sync import FAST, add_panel
+from tests.xtream_panel import xtream_panel
 
 
 @pytest.fixture
 def panel() -> Iterator[XtreamFake]:
-    port = free_port()
-    fake = XtreamFake(
-        XtreamFakeConfig(live=40, vod=60, series=8, public_url=f"http://127.0.0.1:{port}")
-    )
-    with serve_in_thread(fake.app, port=port):
+    with xtream_panel(XtreamFakeConfig(live=40, vod=60, series=8)) as fake:
         yield fake
 
 

@@ -20,18 +20,14 @@ from reel.sources.xtream import offload
 from reel.sources.xtream.adapter import XtreamAdapter
 from reel.sync.engine import SyncEngine
 from reel.testing.fakes.xtream import XtreamFake, XtreamFakeConfig
-from reel.testing.server import free_port, serve_in_thread
 from tests.sync.conftest import dump, items
 from tests.sync.test_xtream_sync import FAST, add_panel
+from tests.xtream_panel import xtream_panel
 
 
 @pytest.fixture
 def fake() -> Iterator[XtreamFake]:
-    port = free_port()
-    panel = XtreamFake(
-        XtreamFakeConfig(live=60, vod=300, series=20, public_url=f"http://127.0.0.1:{port}")
-    )
-    with serve_in_thread(panel.app, port=port):
+    with xtream_panel(XtreamFakeConfig(live=60, vod=300, series=20)) as panel:
         yield panel
 
 

@@ -23,19 +23,16 @@ from reel.sources.xtream import offload
 from reel.sources.xtream.adapter import XtreamAdapter
 from reel.sync.engine import SyncEngine
 from reel.testing.fakes.xtream import XtreamFake, XtreamFakeConfig
-from reel.testing.server import free_port, serve_in_thread
 from tests.sync.test_xtream_sync import FAST, add_panel
+from tests.xtream_panel import xtream_panel
 
 IGNORED = ("id", "created_at", "modified_at", "added_at", "category_id", "library_id")
 
 
 @pytest.fixture
 def fake() -> Iterator[XtreamFake]:
-    port = free_port()
-    panel = XtreamFake(  # quirks on: numbers as strings, repeats, odd names
-        XtreamFakeConfig(live=120, vod=500, series=60, public_url=f"http://127.0.0.1:{port}")
-    )
-    with serve_in_thread(panel.app, port=port):
+    # quirks on: numbers as strings, repeats, odd names
+    with xtream_panel(XtreamFakeConfig(live=120, vod=500, series=60)) as panel:
         yield panel
 
 

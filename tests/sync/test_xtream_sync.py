@@ -24,19 +24,16 @@ from reel.sources.xtream.adapter import XtreamAdapter
 from reel.sync.children import ChildrenSync
 from reel.sync.engine import SyncEngine
 from reel.testing.fakes.xtream import XtreamFake, XtreamFakeConfig
-from reel.testing.server import free_port, serve_in_thread
+from reel.testing.server import free_port
 from tests.sync.conftest import dump, items
+from tests.xtream_panel import xtream_panel
 
 FAST = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02)
 
 
 @pytest.fixture
 def fake() -> Iterator[XtreamFake]:
-    port = free_port()
-    panel = XtreamFake(
-        XtreamFakeConfig(live=50, vod=80, series=12, public_url=f"http://127.0.0.1:{port}")
-    )
-    with serve_in_thread(panel.app, port=port):
+    with xtream_panel(XtreamFakeConfig(live=50, vod=80, series=12)) as panel:
         yield panel
 
 
