@@ -284,12 +284,12 @@ async def main(args: argparse.Namespace) -> None:
         print(f"-- medians of {len(rounds)} rounds (each ratio taken within its round)")
         for key in rounds[0]:
             values = sorted(r[key] for r in rounds)
-            shown = [f"{v:.1%}" if "%" in key else f"{v:.2f}x" for v in values]
-            middle = statistics.median(values)
-            print(
-                f"{key:16} median {f'{middle:.1%}' if '%' in key else f'{middle:.2f}x'}"
-                f"  (rounds: {', '.join(shown)})"
-            )
+
+            def show(v: float, key: str = key) -> str:
+                return f"{v:.1%}" if "%" in key else f"{v:.2f}x"
+
+            rounds_shown = ", ".join(map(show, values))
+            print(f"{key:16} median {show(statistics.median(values))}  (rounds: {rounds_shown})")
 
 
 def parse_args() -> argparse.Namespace:
