@@ -7,6 +7,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
+from defusedxml import ElementTree
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -69,6 +70,33 @@ def test_episode_capture_links_season_and_show_and_keeps_part_key() -> None:
     assert ep.stream["container"] == "mkv"
     # thetvdb legacy guids of episodes carry the show id + numbers: not an episode id
     assert "tvdb" not in ep.ids
+
+
+def _trimmed(xml: str) -> str:
+    """What a server that honours a listing's `includeFields` and `excludeElements` sends:
+    only the named attributes, on items and (the strictest reading) their children too."""
+    root = ElementTree.fromstring(xml)
+    keep, unused = set(parse.LISTING_FIELDS.split(",")), set(parse.UNUSED_ELEMENTS.split(","))
+    for item in root:
+        for parent in item.iter():
+            for child in [c for c in parent if c.tag in unused]:
+                parent.remove(child)
+            for name in [a for a in parent.attrib if a not in keep]:
+                del parent.attrib[name]
+    return ElementTree.tostring(root, encoding="unicode")
+
+
+@pytest.mark.parametrize(
+    "file", ["library_movies_all.xml", "children_20.xml", "grandchildren_300.xml", "media_1.xml"]
+)
+def test_trimmed_listing_gives_the_same_records(file: str) -> None:
+    """The listing's field list names everything the records are built from: a real
+    capture, trimmed to it, converts to the same records and watch state."""
+    whole = parse_xml.items(capture(file)).metadata
+    trimmed = parse_xml.items(_trimmed(capture(file))).metadata
+    assert [parse.to_item(md, "1") for md in trimmed] == [parse.to_item(md, "1") for md in whole]
+    assert [parse.to_user_data(md) for md in trimmed] == [parse.to_user_data(md) for md in whole]
+    assert len(_trimmed(capture(file))) < len(capture(file))
 
 
 def test_media_capture_resume_point() -> None:

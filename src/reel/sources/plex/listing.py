@@ -50,6 +50,12 @@ log = logging.getLogger(__name__)
 
 # Id listings name only these fields: a fraction of the bytes of full records.
 ID_FIELDS = "ratingKey,addedAt"
+# Item listings: Guid elements, only the attributes records are built from, no cast or crew.
+LISTING_PARAMS = {
+    "includeGuids": 1,
+    "includeFields": parse.LISTING_FIELDS,
+    "excludeElements": parse.UNUSED_ELEMENTS,
+}
 
 
 @dataclass(frozen=True)
@@ -132,7 +138,7 @@ async def full(
             for section in holders:
                 stats, seen = PageStats(), _Pass()
                 library_id = str(section.key)
-                params = {"type": TYPE_NUMBERS[item_type], "includeGuids": 1}
+                params = {"type": TYPE_NUMBERS[item_type], **LISTING_PARAMS}
                 what = f"the {item_type}s of library {section.title!r}"
                 pages = client.raw_pages(
                     _path(section), params, what=what, stats=stats,
@@ -206,7 +212,7 @@ async def incremental(
                 known = known_count(section, item_type)
                 # Without a count every item is "new", which also collects the section's ids.
                 seen = passes[library_id] = _Pass(newest=known[1] if known else -1)
-                params: dict[str, Any] = {"type": number, "includeGuids": 1}
+                params: dict[str, Any] = {"type": number, **LISTING_PARAMS}
                 if known is not None:
                     params["updatedAt>>"] = since
                 # A section we hold no count for (new, or its last listing shifted) holds old

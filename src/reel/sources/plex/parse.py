@@ -100,6 +100,25 @@ class ItemContainer(msgspec.Struct, rename="camel"):
     metadata: list[Metadata] = msgspec.field(default_factory=list, name="Metadata")
 
 
+def _field_names(*structs: type[msgspec.Struct]) -> list[str]:
+    """Attribute names the structs read (child elements, whose values are tuples, left out)."""
+    names: dict[str, None] = {}
+    for struct in structs:
+        for info in msgspec.structs.fields(struct):
+            if not (isinstance(info.default, tuple) or info.encode_name[:1].isupper()):
+                names[info.encode_name] = None
+    return list(names)
+
+
+# What a listing asks the server for (`includeFields`, API 1.0+: "only these"): the
+# attributes the structs above read and nothing else; Plex recommends it for big libraries,
+# where it spares the server the reads and everyone the bytes. The names of Media's and
+# Part's attributes are in the list too, in case a server applies it to child elements.
+LISTING_FIELDS = ",".join(_field_names(Metadata, Media, Part, Tag, GuidRef))
+# Child elements a listing may carry that no record uses.
+UNUSED_ELEMENTS = "Role,Director,Writer,Producer,Country,Collection,Label,Image,Field"
+
+
 class Section(msgspec.Struct):
     key: str | int
     type: str = ""

@@ -86,19 +86,21 @@ class PmsRoutes:
             "",
             "0",
         )
-        params = dict(request.query_params)
+        shape = render.Shape.of(dict(request.query_params), api_1)
         with self.lib.lock:
-            nodes = [self._node(i, params, api_1, guids) for i in page]
+            nodes = [self._node(i, shape, guids) for i in page]
         body = render.container(
             attrs, nodes, json=_wants_json(request), xml_tags=render.item_tags(page)
         )
         return self._send(request, body, headers)
 
-    def _node(self, item: Item, params: dict[str, str], api_1: bool, guids: bool) -> render.Node:
-        cheap = render.cheap_node(item, params, api_1)
+    def _node(self, item: Item, shape: render.Shape | None, guids: bool) -> render.Node:
+        if shape is None:
+            return render.item_node(self.lib, item, guids=guids)
+        cheap = shape.cheap_node(item)
         if cheap is not None:
             return cheap
-        return render.shape(render.item_node(self.lib, item, guids=guids), params, api_1)
+        return shape.apply(render.item_node(self.lib, item, guids=guids))
 
     async def root(self, request: Request) -> Response:
         if denied := self._auth(request):

@@ -9,6 +9,7 @@ JSON (`Accept: application/json`) is that dict under `MediaContainer`, items in 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
@@ -133,43 +134,63 @@ _CHEAP_FIELDS = {
 }
 
 
-def cheap_node(item: Item, params: dict[str, str], api_1: bool) -> Node | None:
-    """The answer to an `includeFields` listing of plain fields, without building the rest
-    (the server reads only those columns, which is why such listings are cheap)."""
-    include = params.get("includeFields")
-    if not (include and api_1):
-        return None
-    fields = include.split(",")
-    if not all(f in _CHEAP_FIELDS for f in fields):
-        return None
-    node = {f: _CHEAP_FIELDS[f](item) for f in fields}
-    return {k: v for k, v in node.items() if v is not None}
+def _names(value: str | None) -> frozenset[str] | None:
+    return frozenset(value.split(",")) if value else None
 
 
-def shape(node: Node, params: dict[str, str], api_1: bool) -> Node:
-    """Apply `includeFields`/`excludeFields`/`includeElements`/`excludeElements`.
+@dataclass(frozen=True)
+class Shape:
+    """A request's `includeFields`/`excludeFields`/`includeElements`/`excludeElements`,
+    read once per request (a listing applies them to every item).
 
     `includeFields` means "only these" since API 1.0 (`X-Plex-Pms-Api-Version`); before, it
     asked for optional extras, which this fake does not have, so it changes nothing.
     """
-    include = params.get("includeFields")
-    exclude = params.get("excludeFields")
-    inc_el, exc_el = params.get("includeElements"), params.get("excludeElements")
-    if not (include and api_1) and not exclude and not inc_el and not exc_el:
-        return node
-    keep = set(include.split(",")) if include and api_1 else None
-    drop = set(exclude.split(",")) if exclude else set()
-    keep_el = set(inc_el.split(",")) if inc_el else None
-    drop_el = set(exc_el.split(",")) if exc_el else set()
-    out: Node = {}
-    for key, value in node.items():
-        if isinstance(value, list):
-            if key in drop_el or (keep_el is not None and key not in keep_el):
+
+    keep: frozenset[str] | None
+    drop: frozenset[str]
+    keep_elements: frozenset[str] | None
+    drop_elements: frozenset[str]
+    # `includeFields` naming only plain columns: such items are built from those alone.
+    cheap: tuple[str, ...] | None
+
+    @classmethod
+    def of(cls, params: dict[str, str], api_1: bool) -> Shape | None:
+        """The request's shape, or None when it asks for whole items."""
+        include = params.get("includeFields") if api_1 else None
+        exclude = params.get("excludeFields")
+        inc_el, exc_el = params.get("includeElements"), params.get("excludeElements")
+        if not (include or exclude or inc_el or exc_el):
+            return None
+        fields = tuple(include.split(",")) if include else ()
+        return cls(
+            keep=_names(include),
+            drop=_names(exclude) or frozenset(),
+            keep_elements=_names(inc_el),
+            drop_elements=_names(exc_el) or frozenset(),
+            cheap=fields if fields and all(f in _CHEAP_FIELDS for f in fields) else None,
+        )
+
+    def cheap_node(self, item: Item) -> Node | None:
+        """The item from its plain columns alone, when that is all the request names (the
+        server reads only those columns, which is why such listings are cheap)."""
+        if self.cheap is None:
+            return None
+        node = {f: _CHEAP_FIELDS[f](item) for f in self.cheap}
+        return {k: v for k, v in node.items() if v is not None}
+
+    def apply(self, node: Node) -> Node:
+        keep, drop = self.keep, self.drop
+        keep_el, drop_el = self.keep_elements, self.drop_elements
+        out: Node = {}
+        for key, value in node.items():
+            if isinstance(value, list):
+                if key in drop_el or (keep_el is not None and key not in keep_el):
+                    continue
+            elif key in drop or (keep is not None and key not in keep):
                 continue
-        elif key in drop or (keep is not None and key not in keep):
-            continue
-        out[key] = value
-    return out
+            out[key] = value
+        return out
 
 
 def section_node(lib: Library, section: Section) -> Node:
