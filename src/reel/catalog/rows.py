@@ -6,17 +6,13 @@ columns the same way.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from typing import Any
-
-import msgspec
 
 from reel.catalog import text
 from reel.catalog.types import utcnow
 from reel.sources.records import ItemRecord
 
-_hash_encoder = msgspec.msgpack.Encoder(order="deterministic")
 # (title, sort_title, original_title) -> (sort_key, search_title, search_text): titles
 # repeat a lot in large catalogs, and deriving them is most of a row's Python cost.
 _DERIVED: dict[tuple[str, str | None, str | None], tuple[str, str, str]] = {}
@@ -40,11 +36,6 @@ def derived_text(
             _DERIVED.clear()
         _DERIVED[key] = found
     return found
-
-
-def content_hash(record: ItemRecord) -> str:
-    """A short digest of everything the source said about an item; equal → skip the write."""
-    return hashlib.blake2b(_hash_encoder.encode(record), digest_size=16).hexdigest()
 
 
 # The column order of `item_values`: `item_row`'s keys, so both describe the same row.
@@ -158,7 +149,7 @@ def item_row(
         "epg_id": record.epg_id,
         "stream": dict(record.stream),
         "extra": dict(record.extra),
-        "content_hash": hash_ or content_hash(record),
+        "content_hash": hash_ or record.digest(),
         "created_at": now,
         "modified_at": now,
     }

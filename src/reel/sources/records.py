@@ -6,6 +6,7 @@ plain structs. msgspec structs keep decoding and hashing of large listings cheap
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Literal
 
@@ -31,6 +32,9 @@ class CategoryRecord(msgspec.Struct, frozen=True):
     remote_id: str
     kind: CategoryKind
     name: str
+
+
+_digest_encoder = msgspec.msgpack.Encoder(order="deterministic")
 
 
 class ItemRecord(msgspec.Struct, gc=False):
@@ -68,10 +72,16 @@ class ItemRecord(msgspec.Struct, gc=False):
     epg_id: str | None = None
     stream: dict[str, str] = msgspec.field(default_factory=dict)
     extra: dict[str, object] = msgspec.field(default_factory=dict)
-    # A digest of the server's raw entry, when the adapter has one: the engine stores it
-    # as the row's content hash and hands it back in `ListingContext.known_hashes`, so an
+    # A digest the adapter took of the entry (of its raw server entry, or of the record
+    # itself with `digest()`): the engine stores it as the row's content hash instead of
+    # hashing the record again, and hands it back in `ListingContext.known_hashes`, so an
     # adapter can skip converting entries that did not change.
     source_hash: str | None = None
+
+    def digest(self) -> str:
+        """A short digest of everything the record says (its `source_hash` included: set
+        that after taking the digest, not before)."""
+        return hashlib.blake2b(_digest_encoder.encode(self), digest_size=16).hexdigest()
 
 
 class ProgrammeRecord(msgspec.Struct, frozen=True):

@@ -271,7 +271,7 @@ def to_item(md: Metadata, library_id: str | None) -> ItemRecord | None:
     if rating is not None and not math.isfinite(rating):
         rating = None
     duration = md.duration
-    return ItemRecord(
+    record = ItemRecord(
         remote_id=str(md.rating_key),
         type=item_type,  # type: ignore[arg-type]
         title=md.title,
@@ -293,6 +293,11 @@ def to_item(md: Metadata, library_id: str | None) -> ItemRecord | None:
         stream=_stream(md) if item_type == "movie" or item_type == "episode" else {},
         extra=_extra(md, show),
     )
+    # Digested here, where a big listing's pages are converted (a worker process), rather
+    # than by the writer, whose thread shares this process's interpreter lock with the
+    # fetching and sets the pace of a first sync.
+    record.source_hash = record.digest()
+    return record
 
 
 def to_user_data(md: Metadata) -> UserDataRecord | None:
