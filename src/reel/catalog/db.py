@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -118,6 +120,48 @@ def writing(engine: Engine) -> Iterator[Connection]:
             yield conn
 
 
+# A checkpoint running after a big commit, per engine (see `checkpoint_later`).
+_checkpoints: weakref.WeakKeyDictionary[Engine, threading.Thread] = weakref.WeakKeyDictionary()
+
+
+def checkpoint_later(engine: Engine) -> threading.Thread | None:
+    """Copy the write-ahead log into the database file on a thread of its own.
+
+    A commit that leaves a big log (a sync writes thousands of pages) would otherwise
+    checkpoint inside that commit, or inside the next small commit of any connection, and
+    keep its caller waiting for work nobody waits on: readers see the committed data in
+    the log either way. A PASSIVE checkpoint never blocks readers or writers; one that
+    is already running is not started twice. Off SQLite there is nothing to do.
+    """
+    if engine.dialect.name != "sqlite":
+        return None
+    running = _checkpoints.get(engine)
+    if running is not None and running.is_alive():
+        return running
+
+    def run() -> None:
+        try:
+            with engine.connect() as conn:
+                raw = conn.connection.driver_connection
+                assert raw is not None
+                busy, pages, done = raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            log.debug("checkpoint: %s of %s log pages copied (busy=%s)", done, pages, busy)
+        except Exception:  # the next commit's automatic checkpoint tries again
+            log.debug("background checkpoint failed", exc_info=True)
+
+    thread = threading.Thread(target=run, name="reel-checkpoint", daemon=True)
+    _checkpoints[engine] = thread
+    thread.start()
+    return thread
+
+
+def wait_for_checkpoint(engine: Engine) -> None:
+    """Let a background checkpoint of `engine` finish (before the engine goes away)."""
+    running = _checkpoints.get(engine)
+    if running is not None:
+        running.join()
+
+
 class Database:
     """One catalog database: its engine, a session factory and the migration runner."""
 
@@ -157,4 +201,5 @@ class Database:
             yield session
 
     def dispose(self) -> None:
+        wait_for_checkpoint(self.engine)
         self.engine.dispose()

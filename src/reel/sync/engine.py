@@ -215,9 +215,6 @@ class SyncEngine:
         result.duration_s = time.monotonic() - started
         result.source_status = "ok"
         result.changed_parents = self._changed_parents(events)
-        await self._bookkeeping(
-            runs.finish_run, run_id, "ok", {**counts, "unchanged": writer.counts.unchanged}, None
-        )
         if events:
             invalidate_vocabulary()  # typo correction must see the new words
         for event in events:
@@ -278,7 +275,7 @@ class SyncEngine:
                 ctx.known_hashes = writer.known_hashes()
                 await self._pump(adapter.listing(ctx), unit, writer, row.name, run_id, progress)
                 await unit.run(writer.finish, set(ctx.complete_types))
-                await unit.run(self._mark_success, unit.conn, row, adapter, ctx)
+                await unit.run(self._mark_success, unit.conn, row, adapter, ctx, writer, run_id)
                 await unit.commit()
             return writer
 
@@ -327,9 +324,18 @@ class SyncEngine:
                     log.debug("closing the listing of %s failed", name, exc_info=True)
 
     def _mark_success(
-        self, conn: Connection, row: SourceRow, adapter: SourceAdapter, ctx: ListingContext
+        self,
+        conn: Connection,
+        row: SourceRow,
+        adapter: SourceAdapter,
+        ctx: ListingContext,
+        writer: CatalogWriter,
+        run_id: int,
     ) -> None:
-        """Status, bookkeeping and anything the adapter learnt, in the same transaction."""
+        """Status, bookkeeping, the run's outcome and anything the adapter learnt, in the
+        same transaction as the work."""
+        counts = {**writer.counts.as_dict(), "unchanged": writer.counts.unchanged}
+        runs.close_run(conn, run_id, "ok", counts, None)
         values: dict[str, Any] = {
             "status": "ok",
             "last_error": None,

@@ -1,8 +1,10 @@
 """`sync_runs` bookkeeping and source status, each in a transaction of its own.
 
-A run row is written before the sync's transaction opens and closed after it ended, so
-the record of a failure survives the rollback of the work it describes. (On SQLite the
-sync holds the write lock for its whole transaction; these small writes never overlap it.)
+A run row is written before the sync's transaction opens. A failed run is closed after
+that transaction ended, so the record of the failure survives the rollback of the work it
+describes; a successful one is closed inside it (`close_run`), together with its work.
+(On SQLite the sync holds the write lock for its whole transaction; the small writes of
+their own never overlap it.)
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from reel.catalog.db import writing
 from reel.catalog.models import Base
@@ -36,13 +38,22 @@ def start_run(engine: Engine, source_id: int, kind: str) -> int:
 def finish_run(
     engine: Engine, run_id: int, status: str, counts: dict[str, Any], error: str | None
 ) -> None:
-    """Close a run row with its outcome."""
+    """Close a run row with its outcome, in a transaction of its own (a failed run)."""
     with engine.begin() as conn:
-        conn.execute(
-            update(SYNC_RUNS)
-            .where(SYNC_RUNS.c.id == run_id)
-            .values(status=status, finished_at=utcnow(), counts=counts, error=error)
-        )
+        close_run(conn, run_id, status, counts, error)
+
+
+def close_run(
+    conn: Connection, run_id: int, status: str, counts: dict[str, Any], error: str | None
+) -> None:
+    """Close a run row with its outcome in the caller's transaction: a successful run is
+    closed in its own unit of work, so the catalog never holds a sync's work while its
+    run still says "running"."""
+    conn.execute(
+        update(SYNC_RUNS)
+        .where(SYNC_RUNS.c.id == run_id)
+        .values(status=status, finished_at=utcnow(), counts=counts, error=error)
+    )
 
 
 def last_success_start(engine: Engine, source_id: int) -> datetime | None:

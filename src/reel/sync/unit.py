@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine, update
 from sqlalchemy.exc import OperationalError
 
+from reel.catalog.db import checkpoint_later
 from reel.catalog.models import Base
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,7 @@ class UnitOfWork:
         self.lock_wait_s = lock_wait_s
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"reel-sync-{label}")
         self._conn: Connection | None = None
-        self._mmap_size: int | None = None
+        self._restore: dict[str, int] = {}  # SQLite pragmas to put back on close
         self.committed = False
 
     @property
@@ -129,16 +130,20 @@ class UnitOfWork:
             raise
 
     def _tune_sqlite(self, conn: Connection) -> None:
-        """No memory-mapped reads for the sync's connection (restored on close).
+        """Settings for the sync's connection (restored on close).
 
-        A sync reads every row of its source (the hash map, sweeps); through the 256 MB
-        mmap window those pages stay resident in this process and count against its
-        memory, while the bounded page cache serves the same reads about as fast.
+        No memory-mapped reads: a sync reads every row of its source (the hash map,
+        sweeps); through the 256 MB mmap window those pages stay resident in this process
+        and count against its memory, while the bounded page cache serves the same reads
+        about as fast. No automatic checkpoint at commit: a sync's commit leaves a big
+        log, and copying it into the database file is left to a thread of its own
+        (`checkpoint_later`) instead of keeping the sync, or the next commit, waiting.
         """
         raw = conn.connection.driver_connection  # outside SQLAlchemy's transaction
         assert raw is not None
-        self._mmap_size = int(raw.execute("PRAGMA mmap_size").fetchone()[0])
-        raw.execute("PRAGMA mmap_size=0")
+        for pragma, value in (("mmap_size", 0), ("wal_autocheckpoint", 0)):
+            self._restore[pragma] = int(raw.execute(f"PRAGMA {pragma}").fetchone()[0])
+            raw.execute(f"PRAGMA {pragma}={value}")
 
     async def commit(self) -> None:
         # Shielded: once the commit has started, cancelling only stops our waiting.
@@ -148,6 +153,8 @@ class UnitOfWork:
     def _commit(self) -> None:
         self.conn.commit()
         self.committed = True
+        if self._restore:  # SQLite: the log this commit left is copied in the background
+            checkpoint_later(self._engine)
 
     def close(self) -> None:
         """Roll back unless committed, release the connection, stop the thread.
@@ -168,10 +175,11 @@ class UnitOfWork:
         try:
             if conn.in_transaction() and not self.committed:
                 conn.rollback()
-            if self._mmap_size is not None:  # the pooled connection goes back as it came
+            if self._restore:  # the pooled connection goes back as it came
                 raw = conn.connection.driver_connection
                 assert raw is not None
-                raw.execute(f"PRAGMA mmap_size={self._mmap_size}")
+                for pragma, value in self._restore.items():
+                    raw.execute(f"PRAGMA {pragma}={value}")
         finally:
             conn.close()
 
