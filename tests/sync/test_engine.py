@@ -489,35 +489,58 @@ async def test_incremental_listing_looks_up_only_what_it_names(
     assert [tuple(r) for r in played] == [(before[("movie", "m9")].id, True)]
 
 
-async def test_updates_touch_the_search_index_only_when_the_title_changes(
+def set_columns(statement: str) -> list[str]:
+    assignments = statement.split(" SET ", 1)[1].split(" WHERE ", 1)[0]
+    return sorted(a.split("=")[0].strip() for a in assignments.split(","))
+
+
+async def test_updates_set_only_the_columns_that_changed(
     db: Database, service: SourceService, engine: SyncEngine
 ) -> None:
-    """Re-setting `search_text` to the same words would take them out of the full-text
-    index and put them back: most of an update's cost. An overview-only change leaves it
-    out of the statement; a rename sets it, and search follows the rename."""
+    """Setting a column, even to the value it holds, rewrites the entries of the indexes
+    it is in; re-setting `search_text` takes its words out of the full-text index and
+    puts them back. An overview-only change sets the overview alone; a rename sets the
+    title columns, and search follows the rename; genres are rewritten only when they
+    changed."""
     sc = await add_source(service)
     await engine.sync("demo")
+    before = items(db)
     records = [r for p in sc.pages for r in p.items]
     listed = {(r.type, r.remote_id): r for r in records}
     listed[("movie", "m5")].overview = "A new overview, same title."
     listed[("movie", "m6")].title = "Quixotic Renamed Film"
+    listed[("movie", "m7")].genres = ["Noir"]
     sc.pages = [sc.pages[0], ListingPage(items=records)]
     updates: list[str] = []
+    genre_deletes: list[object] = []
 
-    def watch(conn: object, cursor: object, statement: str, *args: object) -> None:
+    def watch(conn: object, cursor: object, statement: str, params: object, *args: object) -> None:
         if statement.startswith("UPDATE items SET"):
             updates.append(statement)
+        if statement.startswith("DELETE FROM item_genres"):
+            genre_deletes.append(list(params.values() if isinstance(params, dict) else params))  # type: ignore[arg-type]
 
     event.listen(db.engine, "before_cursor_execute", watch)
     try:
         result = await engine.sync("demo")
     finally:
         event.remove(db.engine, "before_cursor_execute", watch)
-    assert result.updated == {"movie": 2}
-    assert len(updates) == 2  # one statement per set of columns
-    assert sum("search_text" in u for u in updates) == 1
+    assert result.updated == {"movie": 3}
+    assert sorted(set_columns(u) for u in updates) == [  # one statement per set of columns
+        ["content_hash", "genres", "modified_at"],
+        ["content_hash", "modified_at", "overview"],
+        ["content_hash", "modified_at", "search_text", "search_title", "sort_key", "title"],
+    ]
+    assert genre_deletes == [[before[("movie", "m7")].id]]
     now = items(db)
     assert now[("movie", "m5")].overview == "A new overview, same title."
+    with db.engine.connect() as conn:
+        genres = conn.execute(text("SELECT item_id, genre FROM item_genres")).all()
+    by_item: dict[int, set[str]] = {}
+    for item_id, genre in genres:
+        by_item.setdefault(item_id, set()).add(genre)
+    assert by_item[before[("movie", "m7")].id] == {"Noir"}
+    assert by_item.get(before[("movie", "m5")].id, set()) == set(listed[("movie", "m5")].genres)
     with Session(db.engine) as session:
         found = search(session, SearchQuery(text="quixotic"))
         assert [i.title for i in found.items] == ["Quixotic Renamed Film"]

@@ -67,6 +67,8 @@ DEFAULT_PARENT_TYPES = ("show", "season", "movie")
 GENRE_MAX = 100
 BULK_FTS_MIN = 200  # inserts in one batch that make bulk FTS indexing worth it
 UPDATE_DROPS = ("source_id", "remote_id", "type", "created_at")
+# What every update sets: the row, its new digest and the time of the change.
+ALWAYS_SET = frozenset({"id", "content_hash", "modified_at"})
 INSERT_COLUMNS = ("id", *ITEM_COLUMNS)
 HASH_AT = ITEM_COLUMNS.index("content_hash")
 GENRE_COLUMNS = ("item_id", "genre")
@@ -269,7 +271,7 @@ class CatalogWriter:
         if inserts:
             self._insert(inserts, inserted, changes)
         if update_rows:
-            self._keep_search_text(update_rows)
+            self._leave_unchanged(update_rows)
             updates: dict[frozenset[str], list[dict[str, Any]]] = {}
             for row in update_rows:
                 updates.setdefault(frozenset(row), []).append(row)
@@ -277,27 +279,36 @@ class CatalogWriter:
                 self.bulk.update(ITEMS, rows)
             for item_id, rec in updated:
                 changes.add("updated", rec.type, item_id)
-            ids = [item_id for item_id, _ in updated]
+            regenred = {row["id"] for row in update_rows if "genres" in row}
+            ids = [item_id for item_id, _ in updated if item_id in regenred]
             for part in chunked(ids, IN_LIST):
                 self.conn.execute(delete(ITEM_GENRES).where(ITEM_GENRES.c.item_id.in_(part)))
-            self._insert_genres(updated)
+            self._insert_genres((item_id, rec) for item_id, rec in updated if item_id in regenred)
 
-    def _keep_search_text(self, rows: list[dict[str, Any]]) -> None:
-        """Leave `search_text` out of the updates that do not change it.
+    def _leave_unchanged(self, rows: list[dict[str, Any]]) -> None:
+        """Leave out of each update the columns it would set to the value they hold.
 
-        Setting it, even to the same text, fires the full-text trigger, which takes the
-        old words out of the index and puts the new ones in: most of an update's cost,
-        and a metadata refresh (overview, rating, artwork) mostly leaves titles alone.
+        An UPDATE rewrites the entry of every index whose columns it sets, even to the
+        same value, and setting `search_text` fires the full-text trigger, which takes the
+        old words out of the index and puts the new ones in. A metadata refresh mostly
+        changes a few columns (a title, an overview, a rating), so an update that names
+        only those leaves most of the ten indexes of `items` and the full-text index
+        alone. The stored values are read once per chunk.
         """
-        stored: dict[int, str | None] = {}
+        columns = sorted({c for row in rows for c in row} - ALWAYS_SET)
+        stored: dict[int, Any] = {}
         for part in chunked([row["id"] for row in rows], IN_LIST):
             found = self.conn.execute(
-                select(ITEMS.c.id, ITEMS.c.search_text).where(ITEMS.c.id.in_(part))
+                select(ITEMS.c.id, *(ITEMS.c[c] for c in columns)).where(ITEMS.c.id.in_(part))
             )
-            stored.update((item_id, text) for item_id, text in found)
+            stored.update((r[0], r) for r in found)
         for row in rows:
-            if row["id"] in stored and stored[row["id"]] == row["search_text"]:
-                del row["search_text"]
+            old = stored.get(row["id"])
+            if old is None:
+                continue
+            for index, column in enumerate(columns, 1):
+                if column in row and row[column] == old[index]:
+                    del row[column]
 
     def _insert(
         self, rows: list[tuple[Any, ...]], records: list[ItemRecord], changes: ChunkChanges
