@@ -131,6 +131,7 @@ class Library:
                 "Plex Music",
             ),
         ]
+        self._sections = {section.key: section for section in self.sections}
         self.items: dict[int, Item] = {}
         self._index: dict[tuple[int, str], list[Item]] | None = None
         self._next_key = 1
@@ -265,7 +266,7 @@ class Library:
 
     # queries ------------------------------------------------------------------------------
     def section(self, key: int) -> Section | None:
-        return next((s for s in self.sections if s.key == key), None)
+        return self._sections.get(key)
 
     def of(self, section: int, item_type: str) -> list[Item]:
         """Items of one type in a section, in ratingKey order (the listing order)."""

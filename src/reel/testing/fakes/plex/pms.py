@@ -209,7 +209,9 @@ class PmsRoutes:
         filters = _filters(request)
         flags = _booleans(request)
         with self.lib.lock:
-            items = [i for i in self.lib.of(section.key, item_type) if _match(i, filters, flags)]
+            items = self.lib.of(section.key, item_type)
+            if filters or flags:  # a plain listing pages through the index as it stands
+                items = [i for i in items if _match(i, filters, flags)]
         attrs = {
             "allowSync": True,
             "art": f"/:/resources/{section.type}-fanart.jpg",
