@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Hashable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
@@ -32,6 +32,35 @@ WatchMap = dict[str, list[int]]
 
 _Entry = Annotated[list[int], msgspec.Meta(min_length=2, max_length=2)]
 _watch_decoder = msgspec.json.Decoder(dict[str, _Entry])
+
+
+class Settling:
+    """The watch-state settlements (`verify_sets`) of the kinds listed so far, running
+    while the listing goes on to the next kind, so that one kind's set listings overlap the
+    next kind's changed items instead of waiting for each other.
+
+    Each kind has a watch map of its own, and the engine applies watch state only after
+    the whole listing, so the changes are yielded at its end. Whatever has not finished
+    when the listing ends early or fails is cancelled.
+    """
+
+    def __init__(self) -> None:
+        self._running: list[asyncio.Future[list[UserDataRecord]]] = []
+
+    def start(self, work: Awaitable[list[UserDataRecord]]) -> None:
+        self._running.append(asyncio.ensure_future(work))
+
+    async def results(self) -> AsyncIterator[list[UserDataRecord]]:
+        """Each settlement's changes, in the order they were started; empty ones left out."""
+        for task in self._running:
+            changes = await task
+            if changes:
+                yield changes
+
+    async def aclose(self) -> None:
+        for task in self._running:
+            task.cancel()
+        await asyncio.gather(*self._running, return_exceptions=True)
 
 
 class Ahead:

@@ -13,6 +13,7 @@ from reel.sources.freshness import (
     Ahead,
     CountBook,
     SetListing,
+    Settling,
     State,
     decode_watch,
     encode_watch,
@@ -213,3 +214,47 @@ async def test_ahead_keeps_a_failure_for_whoever_asks() -> None:
         await ahead.get("n", fail)
     ahead.start("m", fail)  # failing unasked: closing still retrieves it
     await ahead.aclose()
+
+
+# -- settlements that overlap the rest of the listing -------------------------------------
+
+
+async def test_settlements_run_side_by_side_and_report_in_start_order() -> None:
+    """A kind's settlement runs while the next one starts; both were under way at once,
+    and their changes come back in the order the kinds were listed."""
+    under_way: list[str] = []
+    both = asyncio.Event()
+
+    async def settle(kind: str, delay: float) -> list[UserDataRecord]:
+        under_way.append(kind)
+        if len(under_way) == 2:
+            both.set()
+        await asyncio.wait_for(both.wait(), timeout=5)
+        await asyncio.sleep(delay)
+        return [UserDataRecord(remote_id=kind, type="movie")] if kind != "empty" else []
+
+    settling = Settling()
+    settling.start(settle("movies", 0.05))
+    settling.start(settle("episodes", 0.0))  # done first
+    settling.start(settle("empty", 0.0))
+    got = [changes async for changes in settling.results()]
+    assert [[r.remote_id for r in changes] for changes in got] == [["movies"], ["episodes"]]
+    await settling.aclose()
+
+
+async def test_closing_cancels_settlements_still_running() -> None:
+    cancelled = asyncio.Event()
+
+    async def forever() -> list[UserDataRecord]:
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return []
+
+    settling = Settling()
+    settling.start(forever())
+    await asyncio.sleep(0)
+    await settling.aclose()
+    assert cancelled.is_set()

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from reel.sources.base import ListingContext
-from reel.sources.freshness import Ahead, reconcile
+from reel.sources.freshness import Ahead, Settling, reconcile
 from reel.sources.jellyfin.client import JellyfinClient
 from reel.sources.jellyfin.const import (
     DETAIL_FIELDS,
@@ -217,6 +217,7 @@ async def incremental(
         return fresh.counts.get(count_key(library_id, our_type)) if library_id in before else None
 
     ahead = Ahead(opts.concurrency)
+    settling = Settling()
     try:
         for server_kind, our_type, holders in steps:  # what the sync compares, asked at once
             for library_id in holders:
@@ -282,12 +283,13 @@ async def incremental(
                             work = _head(lister, library_id, server_kind, n, since)
                             counted[n] += (await ahead.get(*work)).total
                     bases = [lister.base(lib, server_kind) for lib in holders]
-                    changes = await verify(lister.fetch, bases, our_type, watch,
-                                           (counted[0], counted[1]), opts.id_page_size,
-                                           opts.concurrency)  # fmt: skip
-                    if changes:
-                        yield ListingPage(user_data=changes)
+                    settling.start(verify(lister.fetch, bases, our_type, watch,
+                                          (counted[0], counted[1]), opts.id_page_size,
+                                          opts.concurrency))  # fmt: skip
+        async for changes in settling.results():
+            yield ListingPage(user_data=changes)
     finally:
+        await settling.aclose()
         await ahead.aclose()
     fresh.counts = counts
     if sweep_all and swept_every_type:

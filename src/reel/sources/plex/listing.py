@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reel.sources.base import ListingContext
-from reel.sources.freshness import Ahead
+from reel.sources.freshness import Ahead, Settling
 from reel.sources.plex import offload, parse
 from reel.sources.plex.client import PageStats, PlexClient
 from reel.sources.plex.const import (
@@ -191,6 +191,7 @@ async def incremental(
     counts: dict[str, list[int]] = {}
     swept_every_type = True
     ahead = Ahead(opts.concurrency)
+    settling = Settling()
     try:
         for item_type, holders in plan:  # what the sync will compare, asked for at once
             for section in holders:
@@ -271,12 +272,13 @@ async def incremental(
                 for section in holders:
                     for n, flt in enumerate(SET_FILTERS):
                         counted[n] += await ahead.get(*_count(client, section, item_type, flt))
-                changes = await verify_watch(
-                    client, holders, item_type, watch, (counted[0], counted[1]), opts
+                settling.start(
+                    verify_watch(client, holders, item_type, watch, (counted[0], counted[1]), opts)
                 )
-                if changes:
-                    yield ListingPage(user_data=changes)
+        async for changes in settling.results():
+            yield ListingPage(user_data=changes)
     finally:
+        await settling.aclose()
         await ahead.aclose()
     fresh.counts = counts
     if sweep_all and swept_every_type:
