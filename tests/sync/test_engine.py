@@ -318,6 +318,36 @@ async def test_watch_state_and_pending_write_back(
     assert state[rows[("movie", "m1")].id] == (0, False, 0)
 
 
+async def test_a_first_sync_does_not_look_up_watch_state_it_cannot_have(
+    db: Database, service: SourceService, engine: SyncEngine
+) -> None:
+    """Items created in the sync's own transaction have no watch state yet: the first sync
+    stores what the server reports without reading `playback_state`; the next one reads
+    it, and a state the server no longer reports is still cleared."""
+    sc = await add_source(service)
+    sc.pages.insert(
+        0, ListingPage(user_data=[UserDataRecord("m1", "movie", played=True, play_count=1)])
+    )
+    reads: list[str] = []
+
+    def watch(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.startswith("SELECT") and "FROM playback_state" in statement:
+            reads.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", watch)
+    try:
+        await engine.sync("demo")
+        assert reads == []
+        sc.pages[0] = ListingPage(user_data=[UserDataRecord("m1", "movie", played=False)])
+        await engine.sync("demo")
+        assert len(reads) == 1
+    finally:
+        event.remove(db.engine, "before_cursor_execute", watch)
+    with db.engine.connect() as conn:
+        played = conn.execute(text("SELECT played FROM playback_state")).scalars().all()
+    assert played == [False]
+
+
 async def test_programmes_replaced_and_pruned(
     db: Database, service: SourceService, engine: SyncEngine
 ) -> None:

@@ -26,11 +26,15 @@ def apply_user_data(
     records: Sequence[UserDataRecord],
     item_ids: Mapping[tuple[str, str], tuple[int, str]],
     bulk: BulkWriter | None = None,
+    *,
+    all_new: bool = False,
 ) -> list[int]:
     """Upsert the records for `user_id`; returns the item ids whose state changed.
 
     New rows go through the bulk writer: a first sync of a big server brings tens of
     thousands of them, and SQLAlchemy's per-row parameter processing was most of their cost.
+    `all_new` says the items were all created in the caller's transaction, so none has a
+    row yet and there is nothing to look up.
     """
     wanted: dict[int, UserDataRecord] = {}
     for rec in records:
@@ -40,7 +44,7 @@ def apply_user_data(
     if not wanted:
         return []
     current: dict[int, Any] = {}
-    ids = list(wanted)
+    ids = [] if all_new else list(wanted)
     for start in range(0, len(ids), IN_LIST):
         part = ids[start : start + IN_LIST]
         for row in conn.execute(

@@ -111,6 +111,9 @@ class CatalogWriter:
         self.seen: set[Key] = set()
         self.taxonomy = Taxonomy(conn, source_id)
         self.lazy = False
+        # The source held nothing when the unit began: every row is this unit's own, so
+        # none can be stale (no sweep) or have watch state already (no lookup).
+        self.started_empty = False
         self.pending_parents: list[tuple[Key, str]] = []
         self.user_data: list[UserDataRecord] = []
         self.watch_changed: list[int] = []
@@ -139,6 +142,7 @@ class CatalogWriter:
         self._load_map()
         # Only a source's first load into an empty place defers the indexes.
         if self.scope_parent_id is None and not self.existing:
+            self.started_empty = True
             self.indexes.allow()
         self.taxonomy.load()
 
@@ -394,7 +398,12 @@ class CatalogWriter:
         if self.user_data and self._user_id is not None:
             self.watch_user_id = self._user_id(self.conn)
             self.watch_changed = apply_user_data(
-                self.conn, self.watch_user_id, self.user_data, self.existing, self.bulk
+                self.conn,
+                self.watch_user_id,
+                self.user_data,
+                self.existing,
+                self.bulk,
+                all_new=self.started_empty,
             )
         self.fts.finish()
         self._sweep(complete)
@@ -411,6 +420,8 @@ class CatalogWriter:
         self.bulk.update(ITEMS, rows)
 
     def _sweep(self, complete: set[str]) -> None:
+        if self.started_empty:  # everything in the map was written, so seen, just now
+            return
         doomed = sweep_items(
             self.conn, self.existing, self.seen, complete, keep=self.scope_parent_id
         )
