@@ -56,6 +56,14 @@ class BulkWriter:
         if params:
             self._insert(table, names, params)
 
+    def insert_columns(
+        self, table: Table, columns: Sequence[str], values: Sequence[Sequence[Any]]
+    ) -> None:
+        """`insert_values` for values given as columns (one sequence per name in `columns`)."""
+        names, params = self._encoder(table, columns).encode_columns(values, drop_null=True)
+        if params:
+            self._insert(table, names, params)
+
     def _insert(self, table: Table, columns: Sequence[str], params: list[tuple[Any, ...]]) -> None:
         names = ", ".join(columns)
         if self.postgres:

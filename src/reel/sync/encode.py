@@ -121,10 +121,19 @@ class RowEncoder:
         batch = rows if isinstance(rows, list) else list(rows)
         if not batch:
             return self.columns, []
-        count = len(batch)
+        return self.encode_columns(list(zip(*batch, strict=True)), drop_null=drop_null)
+
+    def encode_columns(
+        self, columns: Sequence[Sequence[Any]], *, drop_null: bool = False
+    ) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
+        """`encode_values` for values given as columns (one sequence per column of this
+        encoder, all as long): no turning rows into columns first."""
+        count = len(columns[0]) if columns else 0
+        if not count:
+            return self.columns, []
         names: list[str] = []
         out: list[Sequence[Any]] = []
-        for index, column in enumerate(zip(*batch, strict=True)):
+        for index, column in enumerate(columns):
             if drop_null and index in self.droppable and column.count(None) == count:
                 continue
             values: Sequence[Any] = column

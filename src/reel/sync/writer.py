@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import repeat
 from typing import Any
@@ -30,7 +31,7 @@ import msgspec
 from sqlalchemy import Connection, delete, select
 
 from reel.catalog.models import Base
-from reel.catalog.rows import ITEM_COLUMNS, item_row, item_values
+from reel.catalog.rows import ITEM_COLUMNS, item_columns, item_row
 from reel.catalog.types import utcnow
 from reel.sources.records import ItemRecord, ListingPage, UserDataRecord
 from reel.sync.bulk import BulkWriter
@@ -70,7 +71,6 @@ UPDATE_DROPS = ("source_id", "remote_id", "type", "created_at")
 # What every update sets: the row, its new digest and the time of the change.
 ALWAYS_SET = frozenset({"id", "content_hash", "modified_at"})
 INSERT_COLUMNS = ("id", *ITEM_COLUMNS)
-HASH_AT = ITEM_COLUMNS.index("content_hash")
 GENRE_COLUMNS = ("item_id", "genre")
 
 _encoder = msgspec.msgpack.Encoder(order="deterministic")
@@ -81,6 +81,31 @@ def row_hash(record: ItemRecord, library_id: int | None, category_id: int | None
     digest = hashlib.blake2b(_encoder.encode(record), digest_size=16)
     digest.update(f"|{library_id}|{category_id}".encode())
     return digest.hexdigest()
+
+
+@dataclass
+class _Inserts:
+    """The new rows of a chunk, as records and the keys each resolved to (columns)."""
+
+    records: list[ItemRecord] = field(default_factory=list)
+    library_ids: list[int | None] = field(default_factory=list)
+    category_ids: list[int | None] = field(default_factory=list)
+    parent_ids: list[int | None] = field(default_factory=list)
+    hashes: list[str] = field(default_factory=list)
+
+    def add(
+        self,
+        record: ItemRecord,
+        library_id: int | None,
+        category_id: int | None,
+        parent_id: int | None,
+        digest: str,
+    ) -> None:
+        self.records.append(record)
+        self.library_ids.append(library_id)
+        self.category_ids.append(category_id)
+        self.parent_ids.append(parent_id)
+        self.hashes.append(digest)
 
 
 class CatalogWriter:
@@ -227,12 +252,10 @@ class CatalogWriter:
 
     def _write_group(self, records: list[ItemRecord], changes: ChunkChanges) -> None:
         """One item type of a chunk: its parents are already written."""
-        inserts: list[tuple[Any, ...]] = []
-        inserted: list[ItemRecord] = []
+        inserts = _Inserts()
         update_rows: list[dict[str, Any]] = []
         updated: list[tuple[int, ItemRecord]] = []
         seen, existing = self.seen, self.existing
-        source_id, now = self.source_id, self.now
         library_id_of, category_id_of = self.taxonomy.library_id, self.taxonomy.category_id
         for rec in records:
             key = (rec.type, rec.remote_id)
@@ -250,10 +273,7 @@ class CatalogWriter:
             if rec.parent_remote_id is not None and parent_id is None:
                 self.pending_parents.append((key, rec.parent_remote_id))
             if found is None:
-                inserts.append(
-                    item_values(rec, source_id, library_id, category_id, parent_id, now, digest)
-                )
-                inserted.append(rec)
+                inserts.add(rec, library_id, category_id, parent_id, digest)
                 continue
             row = item_row(
                 rec,
@@ -272,8 +292,8 @@ class CatalogWriter:
             update_rows.append(row)
             updated.append((found[0], rec))
             existing[key] = (found[0], digest)
-        if inserts:
-            self._insert(inserts, inserted, changes)
+        if inserts.records:
+            self._insert(inserts, changes)
         if update_rows:
             self._leave_unchanged(update_rows)
             updates: dict[frozenset[str], list[dict[str, Any]]] = {}
@@ -314,24 +334,28 @@ class CatalogWriter:
                 if column in row and row[column] == old[index]:
                     del row[column]
 
-    def _insert(
-        self, rows: list[tuple[Any, ...]], records: list[ItemRecord], changes: ChunkChanges
-    ) -> None:
-        """Insert `item_values` rows (ITEM_COLUMNS order) of `records` under new ids."""
-        new_ids = self.bulk.allocate_ids(ITEMS, len(rows))
-        if len(rows) >= BULK_FTS_MIN:
+    def _insert(self, new: _Inserts, changes: ChunkChanges) -> None:
+        """Insert the rows of `new` under new ids."""
+        records = new.records
+        new_ids = self.bulk.allocate_ids(ITEMS, len(records))
+        if len(records) >= BULK_FTS_MIN:
             self.fts.start()
             self.indexes.start()
-        self.bulk.insert_values(
-            ITEMS,
-            INSERT_COLUMNS,
-            [(new_id, *row) for new_id, row in zip(new_ids, rows, strict=True)],
+        columns = item_columns(
+            records,
+            self.source_id,
+            new.library_ids,
+            new.category_ids,
+            new.parent_ids,
+            self.now,
+            new.hashes,
         )
+        self.bulk.insert_columns(ITEMS, INSERT_COLUMNS, [new_ids, *columns])
         if self.fts.active:
             self.fts.index(new_ids[0], new_ids[-1])
         existing, add = self.existing, changes.add
-        for rec, row, new_id in zip(records, rows, new_ids, strict=True):
-            existing[(rec.type, rec.remote_id)] = (new_id, row[HASH_AT])
+        for rec, digest, new_id in zip(records, new.hashes, new_ids, strict=True):
+            existing[(rec.type, rec.remote_id)] = (new_id, digest)
             add("created", rec.type, new_id)
         self._insert_genres(zip(new_ids, records, strict=True))
 
