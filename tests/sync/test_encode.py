@@ -126,11 +126,8 @@ def test_every_item_column_round_trips_through_a_bulk_insert(db: Database) -> No
         two = {**base, "source_id": source_id, "remote_id": "2", "year": 2001}
         conn.execute(insert(ITEMS), [{**one, "remote_id": "0"}])
         bulk = BulkWriter(conn)
-        bulk.insert_values(
-            ITEMS,
-            ("id", *ITEM_COLUMNS),
-            [(10, *one.values()), (11, *two.values())],
-        )
+        rows = [(10, *one.values()), (11, *two.values())]
+        bulk.insert_columns(ITEMS, ("id", *ITEM_COLUMNS), list(zip(*rows, strict=True)))
         got = {
             r.remote_id: r._asdict()
             for r in conn.execute(select(ITEMS).where(ITEMS.c.source_id == source_id))

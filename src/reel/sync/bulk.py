@@ -12,7 +12,7 @@ transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Table, func, select, text
@@ -44,22 +44,15 @@ class BulkWriter:
         encoder = self._encoder(table, list(rows[0]))
         self._insert(table, encoder.columns, encoder.encode(rows))
 
-    def insert_values(
-        self, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    def insert_columns(
+        self, table: Table, columns: Sequence[str], values: Sequence[Sequence[Any]]
     ) -> None:
-        """Insert rows given as values in `columns` order (no dict per row).
+        """Insert rows given as columns (one sequence of values per name in `columns`),
+        with no dict or tuple per row to build first.
 
         Columns that no row sets are left out of the statement: binding a NULL costs as
         much as binding a value, and an item row has a dozen of them.
         """
-        names, params = self._encoder(table, columns).encode_values(rows, drop_null=True)
-        if params:
-            self._insert(table, names, params)
-
-    def insert_columns(
-        self, table: Table, columns: Sequence[str], values: Sequence[Sequence[Any]]
-    ) -> None:
-        """`insert_values` for values given as columns (one sequence per name in `columns`)."""
         names, params = self._encoder(table, columns).encode_columns(values, drop_null=True)
         if params:
             self._insert(table, names, params)

@@ -66,6 +66,7 @@ TYPE_RANK = {"show": 0, "season": 1, "episode": 2, "movie": 3, "channel": 4}
 PARENT_TYPES: dict[str, tuple[str, ...]] = {"season": ("show",), "episode": ("season", "show")}
 DEFAULT_PARENT_TYPES = ("show", "season", "movie")
 GENRE_MAX = 100
+GENRE_LISTS_MAX = 10_000  # distinct genre lists whose cleaned form is kept
 BULK_FTS_MIN = 200  # inserts in one batch that make bulk FTS indexing worth it
 UPDATE_DROPS = ("source_id", "remote_id", "type", "created_at")
 # What every update sets: the row, its new digest and the time of the change.
@@ -141,6 +142,7 @@ class CatalogWriter:
         self.started_empty = False
         self.pending_parents: list[tuple[Key, str]] = []
         self.user_data: list[UserDataRecord] = []
+        self._genre_lists: dict[tuple[str, ...], tuple[str, ...]] = {}
         self.watch_changed: list[int] = []
         self.watch_user_id: int | None = None
         self.bulk = BulkWriter(conn)
@@ -360,15 +362,26 @@ class CatalogWriter:
         self._insert_genres(zip(new_ids, records, strict=True))
 
     def _insert_genres(self, pairs: Iterable[tuple[int, ItemRecord]]) -> None:
-        rows: list[tuple[int, str]] = []
+        """`item_genres` rows of the items, as two columns. A library has few distinct
+        genre lists, so each is cleaned (trimmed, cut to GENRE_MAX, deduplicated) once."""
+        item_ids: list[int] = []
+        names: list[str] = []
+        cleaned = self._genre_lists
         for item_id, rec in pairs:
             if not rec.genres:
                 continue
-            names = {g.strip()[:GENRE_MAX] for g in rec.genres}
-            names.discard("")
-            rows.extend(zip(repeat(item_id), names))
-        if rows:
-            self.bulk.insert_values(ITEM_GENRES, GENRE_COLUMNS, rows)
+            key = tuple(rec.genres)
+            clean = cleaned.get(key)
+            if clean is None:
+                found = {g.strip()[:GENRE_MAX] for g in key}
+                found.discard("")
+                if len(cleaned) >= GENRE_LISTS_MAX:
+                    cleaned.clear()
+                clean = cleaned[key] = tuple(found)
+            item_ids.extend(repeat(item_id, len(clean)))
+            names.extend(clean)
+        if item_ids:
+            self.bulk.insert_columns(ITEM_GENRES, GENRE_COLUMNS, [item_ids, names])
 
     def _lookup_unknown(self, records: Sequence[ItemRecord]) -> None:
         """Rows of `records` (and, when lazy, their parents) the map does not hold yet.
