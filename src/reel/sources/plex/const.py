@@ -24,7 +24,10 @@ SECTION_ITEM_TYPES: Final[dict[str, tuple[str, ...]]] = {
 }
 WATCHABLE_TYPES: Final = frozenset({"movie", "episode"})
 
-PAGE_SIZE: Final = 1000
+# Items per listing page (a source's `page_size` setting overrides it). Each page costs a
+# request, a server query and a worker round trip: a 96k-item first sync took 8-13% less
+# time with 2,500 than with 1,000, while a page stays a few MB and seconds on a slow server.
+PAGE_SIZE: Final = 2500
 ID_PAGE_SIZE: Final = 5000
 PAGE_CONCURRENCY: Final = 4
 # Our `since` comes from Reel's clock, the server filters with its own: look back this far.
