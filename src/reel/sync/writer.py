@@ -3,7 +3,8 @@ transaction.
 
 The writer loads the source's `(type, remote_id) → (id, content_hash)` map once, so each
 record costs a dict lookup and a hash; only new or changed rows reach the database, as
-driver-level bulk inserts and updates per chunk (bulk.py). A record carrying the digest
+driver-level bulk inserts and updates per chunk (bulk.py), an update setting only the
+columns whose stored value it changes. A record carrying the digest
 of its raw server entry (`source_hash`) is hashed by that, and the engine hands the stored
 hashes back to the adapter, which then names unchanged entries in `present_ids` without
 building records at all. A source's first big load into a small catalog defers the
@@ -305,11 +306,13 @@ class CatalogWriter:
                 self.bulk.update(ITEMS, rows)
             for item_id, rec in updated:
                 changes.add("updated", rec.type, item_id)
-            regenred = {row["id"] for row in update_rows if "genres" in row}
-            ids = [item_id for item_id, _ in updated if item_id in regenred]
+            genres_changed = {row["id"] for row in update_rows if "genres" in row}
+            ids = [item_id for item_id, _ in updated if item_id in genres_changed]
             for part in chunked(ids, IN_LIST):
                 self.conn.execute(delete(ITEM_GENRES).where(ITEM_GENRES.c.item_id.in_(part)))
-            self._insert_genres((item_id, rec) for item_id, rec in updated if item_id in regenred)
+            self._insert_genres(
+                (item_id, rec) for item_id, rec in updated if item_id in genres_changed
+            )
 
     def _leave_unchanged(self, rows: list[dict[str, Any]]) -> None:
         """Leave out of each update the columns it would set to the value they hold.
