@@ -34,6 +34,14 @@ _Entry = Annotated[list[int], msgspec.Meta(min_length=2, max_length=2)]
 _watch_decoder = msgspec.json.Decoder(dict[str, _Entry])
 
 
+async def _cancel_all(futures: list[asyncio.Future[Any]]) -> None:
+    """Cancel what is still running and collect every outcome, failures included, so
+    none is left unretrieved."""
+    for future in futures:
+        future.cancel()
+    await asyncio.gather(*futures, return_exceptions=True)
+
+
 class Settling:
     """The watch-state settlements (`verify_sets`) of the kinds listed so far, running
     while the listing goes on to the next kind, so that one kind's set listings overlap the
@@ -58,9 +66,7 @@ class Settling:
                 yield changes
 
     async def aclose(self) -> None:
-        for task in self._running:
-            task.cancel()
-        await asyncio.gather(*self._running, return_exceptions=True)
+        await _cancel_all(self._running)
 
 
 class Ahead:
@@ -96,10 +102,7 @@ class Ahead:
         return result
 
     async def aclose(self) -> None:
-        pending = list(self._started.values())
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        await _cancel_all(list(self._started.values()))
 
 
 def count_key(library_id: str, item_type: str) -> str:
