@@ -153,8 +153,7 @@ class UnitOfWork:
     def _commit(self) -> None:
         self.conn.commit()
         self.committed = True
-        if self._restore:  # SQLite: the log this commit left is copied in the background
-            checkpoint_later(self._engine)
+        checkpoint_later(self._engine)  # SQLite: the log this commit left, in the background
 
     def close(self) -> None:
         """Roll back unless committed, release the connection, stop the thread.
