@@ -12,22 +12,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 from sqlalchemy import insert, text
 
 from reel.catalog import db as db_module
 from reel.catalog.db import Database
-from reel.catalog.secrets import SecretBox
-from reel.events.bus import EventBus
-from reel.services.sources import SourceService
-from reel.sources.base import SourceConfig
-from reel.sources.xtream.adapter import XtreamAdapter
 from reel.sync import unit as unit_module
 from reel.sync.engine import SyncEngine
 from reel.sync.unit import SOURCES, UnitOfWork
 from reel.testing.fakes.xtream import XtreamFake, XtreamFakeConfig
 from tests.sqlite_locks import hold_write_lock
-from tests.sync.test_xtream_sync import FAST, add_panel
+from tests.sync.test_xtream_sync import add_panel, xtream_engine, xtream_service
 from tests.xtream_panel import xtream_panel
 
 
@@ -38,11 +32,7 @@ def panel() -> Iterator[XtreamFake]:
 
 
 def make_engine(db: Database) -> SyncEngine:
-    def factory(config: SourceConfig) -> XtreamAdapter:
-        return XtreamAdapter(config, retry=FAST, page_size=30)
-
-    service = SourceService(db, SecretBox(Fernet.generate_key()), adapter_factory=factory)
-    return SyncEngine(service, EventBus(queue_size=10_000), chunk_size=20)
+    return xtream_engine(xtream_service(db, page_size=30), chunk_size=20)
 
 
 async def test_two_syncs_at_once_both_land(db: Database, panel: XtreamFake) -> None:

@@ -8,20 +8,14 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from cryptography.fernet import Fernet
 from sqlalchemy import text
 
 from reel.catalog.db import Database
-from reel.catalog.secrets import SecretBox
-from reel.events.bus import EventBus
-from reel.services.sources import SourceService
-from reel.sources.base import SourceConfig
 from reel.sources.xtream import offload
-from reel.sources.xtream.adapter import XtreamAdapter
 from reel.sync.engine import SyncEngine
 from reel.testing.fakes.xtream import XtreamFake, XtreamFakeConfig
 from tests.sync.conftest import dump, items
-from tests.sync.test_xtream_sync import FAST, add_panel
+from tests.sync.test_xtream_sync import add_panel, xtream_engine, xtream_service
 from tests.xtream_panel import xtream_panel
 
 
@@ -33,11 +27,8 @@ def fake() -> Iterator[XtreamFake]:
 
 @pytest.fixture
 def engine(db: Database) -> SyncEngine:
-    def factory(config: SourceConfig) -> XtreamAdapter:
-        return XtreamAdapter(config, retry=FAST, page_size=1000)  # big pages: bulk paths
-
-    service = SourceService(db, SecretBox(Fernet.generate_key()), adapter_factory=factory)
-    return SyncEngine(service, EventBus(queue_size=10_000), chunk_size=1000)
+    # big pages and chunks: the bulk paths
+    return xtream_engine(xtream_service(db, page_size=1000), chunk_size=1000)
 
 
 @pytest.fixture

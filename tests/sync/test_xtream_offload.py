@@ -11,19 +11,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from cryptography.fernet import Fernet
 
 from reel.catalog.db import Database
-from reel.catalog.secrets import SecretBox
-from reel.events.bus import EventBus
-from reel.services.sources import SourceService
 from reel.sources import worker
-from reel.sources.base import SourceConfig
 from reel.sources.xtream import offload
-from reel.sources.xtream.adapter import XtreamAdapter
 from reel.sync.engine import SyncEngine
 from reel.testing.fakes.xtream import XtreamFake, XtreamFakeConfig
-from tests.sync.test_xtream_sync import FAST, add_panel
+from tests.sync.test_xtream_sync import add_panel, xtream_engine, xtream_service
 from tests.xtream_panel import xtream_panel
 
 IGNORED = ("id", "created_at", "modified_at", "added_at", "category_id", "library_id")
@@ -37,11 +31,7 @@ def fake() -> Iterator[XtreamFake]:
 
 
 def make_engine(db: Database) -> SyncEngine:
-    def factory(config: SourceConfig) -> XtreamAdapter:
-        return XtreamAdapter(config, retry=FAST, page_size=97)  # many pages, odd sizes
-
-    service = SourceService(db, SecretBox(Fernet.generate_key()), adapter_factory=factory)
-    return SyncEngine(service, EventBus(queue_size=10_000), chunk_size=50)
+    return xtream_engine(xtream_service(db, page_size=97), chunk_size=50)  # many pages, odd sizes
 
 
 def catalog(db: Database) -> dict[tuple[str, str], dict[str, Any]]:

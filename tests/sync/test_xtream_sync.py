@@ -37,17 +37,27 @@ def fake() -> Iterator[XtreamFake]:
         yield panel
 
 
-@pytest.fixture
-def xservice(db: Database) -> SourceService:
+def xtream_service(db: Database, page_size: int) -> SourceService:
+    """Sources whose Xtream adapters page `page_size` entries and retry fast."""
+
     def factory(config: SourceConfig) -> XtreamAdapter:
-        return XtreamAdapter(config, retry=FAST, page_size=40)
+        return XtreamAdapter(config, retry=FAST, page_size=page_size)
 
     return SourceService(db, SecretBox(Fernet.generate_key()), adapter_factory=factory)
 
 
+def xtream_engine(service: SourceService, chunk_size: int) -> SyncEngine:
+    return SyncEngine(service, EventBus(queue_size=10_000), chunk_size=chunk_size)
+
+
+@pytest.fixture
+def xservice(db: Database) -> SourceService:
+    return xtream_service(db, page_size=40)
+
+
 @pytest.fixture
 def xengine(xservice: SourceService) -> SyncEngine:
-    return SyncEngine(xservice, EventBus(queue_size=10_000), chunk_size=25)
+    return xtream_engine(xservice, chunk_size=25)
 
 
 async def add_panel(service: SourceService, fake: XtreamFake, name: str = "panel") -> None:
