@@ -6,9 +6,10 @@ import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import insert, select
+from sqlalchemy import event, insert, select
 
 from reel.catalog.db import Database
 from reel.catalog.rows import ITEM_COLUMNS
@@ -148,3 +149,50 @@ def test_none_binds_as_null_through_the_registered_adapter() -> None:
         ("null",),
         ("integer",),
     ]
+
+
+def test_sqlite_inserts_many_rows_per_statement_within_the_parameter_limit(
+    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows go as multi-row statements, as many as the row cap and the connection's
+    parameter limit allow, the last one shorter; every row is stored once, in order."""
+    from reel.sync import bulk
+
+    source = "INSERT INTO sources (name, kind, settings, secret, enabled, auto_sync, "
+    source += "sync_interval_s, status, sync_state, created_at) VALUES "
+    source += "('s', 'm3u', '{}', '', 1, 1, 60, 'ok', '{}', '2026-01-01 00:00:00')"
+    genres = ITEMS.metadata.tables["item_genres"]
+    ids = list(range(1, 8))
+    monkeypatch.setattr(bulk, "ROWS_PER_INSERT", 3)
+    for limit, per_statement in ((1000, 3), (5, 2)):  # the cap, then 5 params // 2 columns
+        statements: list[int] = []
+
+        def count(_c: Any, _cur: Any, sql: str, params: Any, *_: Any) -> None:
+            if sql.startswith("INSERT INTO item_genres"):
+                statements.append(len(params) // 2)  # noqa: B023
+
+        event.listen(sqlite_db.engine, "before_cursor_execute", count)
+        try:
+            with sqlite_db.engine.begin() as conn:
+                conn.exec_driver_sql(source)
+                source_id = conn.exec_driver_sql("SELECT id FROM sources").scalar_one()
+                for item_id in ids:
+                    conn.execute(
+                        insert(ITEMS).values(
+                            id=item_id, source_id=source_id, remote_id=str(item_id),
+                            type="movie", title="t", sort_key="t", search_title="t",
+                            search_text="t", content_hash="h",
+                        )
+                    )  # fmt: skip
+                writer = bulk.BulkWriter(conn)
+                writer._max_variables = limit
+                writer.insert_columns(genres, ("item_id", "genre"), [ids, [f"g{i}" for i in ids]])
+                stored = conn.execute(
+                    select(genres.c.item_id, genres.c.genre).order_by(genres.c.item_id)
+                ).all()
+                conn.rollback()
+        finally:
+            event.remove(sqlite_db.engine, "before_cursor_execute", count)
+        assert stored == [(i, f"g{i}") for i in ids]
+        whole, rest = divmod(len(ids), per_statement)
+        assert statements == [per_statement] * whole + [rest]

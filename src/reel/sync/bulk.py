@@ -8,16 +8,37 @@ machinery around them is skipped. SQLite gets one driver-level executemany per b
 PostgreSQL gets `COPY … FROM STDIN`, which also fires the statement-level triggers that
 keep `search_terms` in step. Everything runs on the caller's connection, inside its
 transaction.
+
+SQLite inserts go as multi-row `INSERT … VALUES (…), (…), …` statements rather than an
+executemany. The driver gives up the interpreter lock around every statement it steps, and
+an executemany steps once per row: while the event loop decodes the next page on another
+thread, each of those hand-overs waits for the loop to yield the lock. With hundreds of rows
+per statement the lock changes hands once per statement. In isolation the two cost the
+same (multi-row is slightly faster); next to a busy thread, 20,000 item rows took 5.2 s as
+an executemany and 0.16 s as 1,000-row statements.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Mapping, Sequence
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import Connection, Table, func, select, text
 
 from reel.sync.encode import RowEncoder
+
+ROWS_PER_INSERT = 1000  # rows of one SQLite INSERT statement, at most
+_DEFAULT_VARIABLES = 999  # SQLite's bound-parameter limit before 3.32
+
+
+def _variable_limit(conn: Connection) -> int:
+    """How many parameters one SQLite statement may bind on this connection."""
+    raw = conn.connection.driver_connection
+    if isinstance(raw, sqlite3.Connection):
+        return raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    return _DEFAULT_VARIABLES
 
 
 class BulkWriter:
@@ -29,6 +50,7 @@ class BulkWriter:
         self._mark = "%s" if self.postgres else "?"
         self._encoders: dict[tuple[str, tuple[str, ...]], RowEncoder] = {}
         self._next_ids: dict[str, int] = {}
+        self._max_variables = 0 if self.postgres else _variable_limit(conn)
 
     def _encoder(self, table: Table, columns: Sequence[str]) -> RowEncoder:
         key = (table.name, tuple(columns))
@@ -69,8 +91,14 @@ class BulkWriter:
                 for values in params:
                     copy.write_row(values)
             return
-        marks = ", ".join([self._mark] * len(columns))
-        self.conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", params)
+        row = f"({', '.join([self._mark] * len(columns))})"
+        head = f"INSERT INTO {table.name} ({names}) VALUES "
+        per = max(1, min(ROWS_PER_INSERT, self._max_variables // len(columns)))
+        full = head + ", ".join([row] * per)
+        for start in range(0, len(params), per):
+            part = params[start : start + per]
+            statement = full if len(part) == per else head + ", ".join([row] * len(part))
+            self.conn.exec_driver_sql(statement, tuple(chain.from_iterable(part)))
 
     def update(self, table: Table, rows: Sequence[Mapping[str, Any]], key: str = "id") -> None:
         """`UPDATE … WHERE key = ?` for rows that all have the same keys, `key` among them."""
