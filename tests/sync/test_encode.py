@@ -163,7 +163,7 @@ def test_sqlite_inserts_many_rows_per_statement_within_the_parameter_limit(
     source += "('s', 'm3u', '{}', '', 1, 1, 60, 'ok', '{}', '2026-01-01 00:00:00')"
     genres = ITEMS.metadata.tables["item_genres"]
     ids = list(range(1, 8))
-    monkeypatch.setattr(bulk, "ROWS_PER_INSERT", 3)
+    monkeypatch.setattr(bulk, "ROWS_PER_STATEMENT", 3)
     for limit, per_statement in ((1000, 3), (5, 2)):  # the cap, then 5 params // 2 columns
         statements: list[int] = []
 
@@ -196,3 +196,52 @@ def test_sqlite_inserts_many_rows_per_statement_within_the_parameter_limit(
         assert stored == [(i, f"g{i}") for i in ids]
         whole, rest = divmod(len(ids), per_statement)
         assert statements == [per_statement] * whole + [rest]
+
+
+def test_updates_set_every_row_through_multi_row_statements(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Updates split over several statements (SQLite: `UPDATE … FROM (VALUES …)`) set each
+    row's own values, whatever order its keys come in, and leave other rows alone; the
+    full-text trigger sees every retitle."""
+    from reel.sync import bulk
+
+    monkeypatch.setattr(bulk, "ROWS_PER_STATEMENT", 2)
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO sources (name, kind, settings, secret, enabled, auto_sync, "
+            "sync_interval_s, status, sync_state, created_at) VALUES "
+            "('s', 'm3u', '{}', '', true, true, 60, 'ok', '{}', '2026-01-01 00:00:00')"
+        )
+        source_id = conn.exec_driver_sql("SELECT id FROM sources").scalar_one()
+        for item_id in range(1, 7):
+            conn.execute(
+                insert(ITEMS).values(
+                    id=item_id, source_id=source_id, remote_id=str(item_id), type="movie",
+                    title=f"old {item_id}", sort_key="old", search_title="old",
+                    search_text=f"old{item_id}", content_hash="h", year=1990,
+                )
+            )  # fmt: skip
+        changed = [
+            {"year": 2000 + i, "id": i, "search_text": f"new{i}", "title": f"new {i}"}
+            for i in (5, 1, 3, 4, 2)
+        ]
+        bulk.BulkWriter(conn).update(ITEMS, changed)
+        stored = conn.execute(
+            select(ITEMS.c.id, ITEMS.c.title, ITEMS.c.year, ITEMS.c.search_text).order_by(
+                ITEMS.c.id
+            )
+        ).all()
+        if conn.dialect.name == "sqlite":
+            found = conn.exec_driver_sql(
+                "SELECT rowid FROM items_fts WHERE items_fts MATCH 'new*' ORDER BY rowid"
+            ).scalars()
+            assert list(found) == [1, 2, 3, 4, 5]
+    assert stored == [
+        (1, "new 1", 2001, "new1"),
+        (2, "new 2", 2002, "new2"),
+        (3, "new 3", 2003, "new3"),
+        (4, "new 4", 2004, "new4"),
+        (5, "new 5", 2005, "new5"),
+        (6, "old 6", 1990, "old6"),
+    ]
