@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -520,7 +521,8 @@ async def test_incremental_listing_looks_up_only_what_it_names(
 
 
 def set_columns(statement: str) -> list[str]:
-    assignments = statement.split(" SET ", 1)[1].split(" WHERE ", 1)[0]
+    # `UPDATE … SET … WHERE` (one row a time) or `UPDATE … SET … FROM (VALUES …)` (SQLite)
+    assignments = re.split(r" WHERE | FROM \(VALUES ", statement.split(" SET ", 1)[1])[0]
     return sorted(a.split("=")[0].strip() for a in assignments.split(","))
 
 

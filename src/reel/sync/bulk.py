@@ -94,8 +94,8 @@ class BulkWriter:
                 for values in params:
                     copy.write_row(values)
             return
-        for values, flat in self._values(params, len(columns)):
-            self.conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES {values}", flat)
+        for rows, flat in self._values(params, len(columns)):
+            self.conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES {rows}", flat)
 
     def _values(
         self, params: Sequence[tuple[Any, ...]], width: int
