@@ -160,6 +160,17 @@ def test_paging_and_totals(fake: FakeJellyfin, http: httpx.Client, token: str) -
     assert sorted(seen) == sorted(fake.ids("Episode"))
 
 
+def test_limit_zero_lists_everything(fake: FakeJellyfin, http: httpx.Client, token: str) -> None:
+    """The server takes only a positive Limit: `Limit=0` is no limit, not a bare count (a
+    client that wants a count asks for one row)."""
+    params = {"Recursive": "true", "IncludeItemTypes": "Movie", "Limit": 0}
+    body = http.get("/Items", headers=_auth(token), params=params).json()
+    assert len(body["Items"]) == body["TotalRecordCount"] == fake.count("Movie") > 7
+    later = http.get("/Items", headers=_auth(token), params={**params, "StartIndex": 5}).json()
+    assert [i["Id"] for i in later["Items"]] == [i["Id"] for i in body["Items"][5:]]
+    assert later["TotalRecordCount"] == fake.count("Movie")
+
+
 def test_without_total_record_count_the_total_is_the_page(
     fake: FakeJellyfin, http: httpx.Client, token: str
 ) -> None:

@@ -105,6 +105,8 @@ class Lister:
         return PagedListing(page, page_size, self.opts.concurrency)
 
     async def count(self, library_id: str, server_kind: str) -> int:
+        # One row, not none: the server applies only a positive Limit, so `Limit=0` would
+        # list the whole library.
         params = {**self.base(library_id, server_kind), "StartIndex": 0, "Limit": 1,
                   "EnableUserData": "false", "EnableImages": "false",
                   "EnableTotalRecordCount": "true"}  # fmt: skip

@@ -164,7 +164,11 @@ class ItemQuery:
         recursive = first.get("recursive", "").lower() == "true"
         ids = {i.replace("-", "").lower() for i in _csv(query.get("ids", []))}
         start = int(first.get("startindex", "0") or 0)
+        # The server takes only a positive Limit (`Take` when `Limit > 0`): `Limit=0` lists
+        # every match, and with StartIndex 0 its TotalRecordCount is the count returned.
         limit = int(first["limit"]) if first.get("limit") else None
+        if limit is not None and limit <= 0:
+            limit = None
         if not parent_id and not recursive and not ids:
             # Neither Recursive nor ParentId: the user's root folders; filters are ignored.
             libraries = list(data.libraries)
