@@ -4,8 +4,12 @@ speed: its pages are converted here, nothing waits on it for ever, and it is kil
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -24,6 +28,16 @@ OUT_OF_STEP = (  # ... answers with a length no frame has (a stream out of step)
 GARBLED = (  # ... answers with a well-framed body that is not the answer's type
     "import sys, time; sys.stdin.buffer.read(4); "
     "sys.stdout.buffer.write(b'\\x02\\x00\\x00\\x00\\x00\\xa1'); sys.stdout.buffer.flush(); "
+    "time.sleep(60)"
+)
+NOT_TEXT = (  # ... answers with a bad-page frame whose message is not text (out of step)
+    "import sys, time; sys.stdin.buffer.read(4); "
+    "sys.stdout.buffer.write(b'\\x02\\x00\\x00\\x00\\x01\\x89'); sys.stdout.buffer.flush(); "
+    "time.sleep(60)"
+)
+UNMARKED = (  # ... answers with a frame that is neither an answer nor a bad page
+    "import sys, time; sys.stdin.buffer.read(4); "
+    "sys.stdout.buffer.write(b'\\x02\\x00\\x00\\x00\\x07\\x01'); sys.stdout.buffer.flush(); "
     "time.sleep(60)"
 )
 
@@ -62,7 +76,11 @@ async def run_with(
 
 
 @pytest.mark.usefixtures("negate")
-@pytest.mark.parametrize("script", [OUT_OF_STEP, GARBLED], ids=["out-of-step", "garbled"])
+@pytest.mark.parametrize(
+    "script",
+    [OUT_OF_STEP, GARBLED, NOT_TEXT, UNMARKED],
+    ids=["out-of-step", "garbled", "not-text", "unmarked"],
+)
 async def test_answers_that_make_no_sense_fall_back_here(
     script: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -104,3 +122,78 @@ async def test_a_broken_worker_is_not_asked_again(monkeypatch: pytest.MonkeyPatc
         second = [r async for r in w.map("negate", requests(3), decoder, "b")]
     assert first == second == [0, -1, -2]
     assert spawned == [1]
+
+
+class ShortWrites:
+    """A pipe's buffered writer as a stop signal leaves it: a write takes at most 1,000
+    bytes and says so in its count."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self.flushed = 0
+
+    def write(self, b: Any) -> int:
+        part = bytes(b[:1000])
+        self.data += part
+        return len(part)
+
+    def flush(self) -> None:
+        self.flushed = len(self.data)
+
+
+def test_a_frame_is_written_whole_through_short_writes() -> None:
+    stdout = ShortWrites()
+    worker.write_all(stdout, b"y" * 50_000)
+    assert bytes(stdout.data) == b"y" * 50_000
+    assert stdout.flushed == 50_000
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="needs stop signals")
+async def test_a_worker_stopped_and_continued_answers_every_page(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ctrl-Z on `reel sync` stops the worker too. Its answers (larger than a pipe holds)
+    must arrive whole after `fg`: no frame cut short, no stream out of step, no fallback."""
+    monkeypatch.setitem(worker.CONVERTERS, "repeat", "operator:mul")
+    script = (
+        "import sys; from reel.sources import worker; "
+        "worker.CONVERTERS['repeat'] = 'operator:mul'; "
+        "worker.serve(sys.stdin.buffer, sys.stdout.buffer)"
+    )
+    spawn = asyncio.create_subprocess_exec
+    spawned: list[Any] = []
+
+    async def serving(*args: Any, **kwargs: Any) -> Any:
+        proc = await spawn(sys.executable, "-c", script, **kwargs)
+        spawned.append(proc)
+        return proc
+
+    monkeypatch.setattr(worker.asyncio, "create_subprocess_exec", serving)
+    done = threading.Event()
+
+    def stop_and_continue() -> None:
+        while not done.is_set():
+            if spawned:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(spawned[0].pid, signal.SIGSTOP)
+                    time.sleep(0.001)
+                    os.kill(spawned[0].pid, signal.SIGCONT)
+            time.sleep(0.001)
+
+    async def pages() -> AsyncIterator[tuple[Any, ...]]:
+        for i in range(12):
+            yield bytes([i]), 1_500_000
+
+    poker = threading.Thread(target=stop_and_continue)
+    poker.start()
+    try:
+        async with worker.Worker("test", answer_timeout=20) as w:
+            got = [r async for r in w.map("repeat", pages(), msgspec.msgpack.Decoder(bytes), "x")]
+            assert not w.broken  # every answer came from the worker
+    finally:
+        done.set()
+        poker.join()
+        if spawned:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(spawned[0].pid, signal.SIGCONT)
+    assert got == [bytes([i]) * 1_500_000 for i in range(12)]

@@ -72,6 +72,14 @@ def converter(name: str) -> Callable[..., Any]:
     return fn
 
 
+def _message(raw: bytes) -> str:
+    """A bad page's message; one that is not text means the stream is out of step."""
+    try:
+        return raw.decode()
+    except UnicodeDecodeError as exc:
+        raise msgspec.DecodeError("an error frame that is not text") from exc
+
+
 def _frame(payload: bytes) -> bytes:
     return len(payload).to_bytes(_HEADER, "little") + payload
 
@@ -91,8 +99,21 @@ def serve(stdin: Any, stdout: Any) -> None:
             answer = b"\0" + _encoder.encode(converter(name)(*args))
         except BadResponse as exc:
             answer = b"\1" + str(exc).encode()
-        stdout.write(_frame(answer))
-        stdout.flush()
+        write_all(stdout, _frame(answer))
+
+
+def write_all(stdout: Any, data: bytes) -> None:
+    """Write all of `data` and flush.
+
+    A blocking write to a pipe that a stop signal interrupts (Ctrl-Z on a terminal's
+    `reel sync`, which stops the worker with it, then `fg`) returns the part it wrote, and
+    a buffered writer passes that short count on for a write larger than its buffer: the
+    rest would silently be missing and every frame after it read out of step.
+    """
+    view = memoryview(data)
+    while view:
+        view = view[stdout.write(view) :]
+    stdout.flush()
 
 
 class Worker:
@@ -195,8 +216,11 @@ class Worker:
                             if not 0 < size <= MAX_FRAME:
                                 raise msgspec.DecodeError(f"a frame of {size} bytes")
                             body = await stdout.readexactly(size)
-                        if body[:1] == b"\1":
-                            raise BadResponse(body[1:].decode())
+                        kind = body[:1]
+                        if kind == b"\1":
+                            raise BadResponse(_message(body[1:]))
+                        if kind != b"\0":
+                            raise msgspec.DecodeError(f"a frame marked {kind!r}")
                         result = answer.decode(body[1:])
                         pending.popleft()
                         self._busy = bool(pending)
