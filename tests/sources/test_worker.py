@@ -124,30 +124,6 @@ async def test_a_broken_worker_is_not_asked_again(monkeypatch: pytest.MonkeyPatc
     assert spawned == [1]
 
 
-class ShortWrites:
-    """A pipe's buffered writer as a stop signal leaves it: a write takes at most 1,000
-    bytes and says so in its count."""
-
-    def __init__(self) -> None:
-        self.data = bytearray()
-        self.flushed = 0
-
-    def write(self, b: Any) -> int:
-        part = bytes(b[:1000])
-        self.data += part
-        return len(part)
-
-    def flush(self) -> None:
-        self.flushed = len(self.data)
-
-
-def test_a_frame_is_written_whole_through_short_writes() -> None:
-    stdout = ShortWrites()
-    worker.write_all(stdout, b"y" * 50_000)
-    assert bytes(stdout.data) == b"y" * 50_000
-    assert stdout.flushed == 50_000
-
-
 @pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="needs stop signals")
 async def test_a_worker_stopped_and_continued_answers_every_page(
     monkeypatch: pytest.MonkeyPatch,

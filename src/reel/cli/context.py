@@ -12,6 +12,7 @@ from rich.console import Console
 
 from reel.catalog.db import Database
 from reel.config import Settings
+from reel.pipes import write_all
 
 
 @dataclass
@@ -48,5 +49,5 @@ _encoder = msgspec.json.Encoder()
 
 def emit_json(data: Any) -> None:
     """Write one JSON document to stdout: the `--json` contract."""
-    sys.stdout.buffer.write(_encoder.encode(data) + b"\n")
-    sys.stdout.flush()
+    sys.stdout.flush()  # anything printed before goes first
+    write_all(sys.stdout.buffer, _encoder.encode(data) + b"\n")

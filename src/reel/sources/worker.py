@@ -32,6 +32,7 @@ from typing import Any, Self, TypeVar
 
 import msgspec
 
+from reel.pipes import write_all
 from reel.runtime import switch_interval
 from reel.sources.errors import BadResponse
 
@@ -100,20 +101,6 @@ def serve(stdin: Any, stdout: Any) -> None:
         except BadResponse as exc:
             answer = b"\1" + str(exc).encode()
         write_all(stdout, _frame(answer))
-
-
-def write_all(stdout: Any, data: bytes) -> None:
-    """Write all of `data` and flush.
-
-    A blocking write to a pipe that a stop signal interrupts (Ctrl-Z on a terminal's
-    `reel sync`, which stops the worker with it, then `fg`) returns the part it wrote, and
-    a buffered writer passes that short count on for a write larger than its buffer: the
-    rest would silently be missing and every frame after it read out of step.
-    """
-    view = memoryview(data)
-    while view:
-        view = view[stdout.write(view) :]
-    stdout.flush()
 
 
 class Worker:
