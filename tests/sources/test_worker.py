@@ -53,18 +53,24 @@ def negate(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(worker.CONVERTERS, "negate", "operator:neg")
 
 
-async def run_with(
-    script: str, monkeypatch: pytest.MonkeyPatch, timeout: float = 30.0
-) -> tuple[list[int], list[Any]]:
+def spawn_instead(script: str, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Workers start as `python -c script`; the list fills with the processes started."""
     spawned: list[Any] = []
     spawn = asyncio.create_subprocess_exec
 
-    async def misbehaving(*args: Any, **kwargs: Any) -> Any:
+    async def start(*args: Any, **kwargs: Any) -> Any:
         proc = await spawn(sys.executable, "-c", script, **kwargs)
         spawned.append(proc)
         return proc
 
-    monkeypatch.setattr(worker.asyncio, "create_subprocess_exec", misbehaving)
+    monkeypatch.setattr(worker.asyncio, "create_subprocess_exec", start)
+    return spawned
+
+
+async def run_with(
+    script: str, monkeypatch: pytest.MonkeyPatch, timeout: float = 30.0
+) -> tuple[list[int], list[Any]]:
+    spawned = spawn_instead(script, monkeypatch)
     before = sys.getswitchinterval()
     async with worker.Worker("test", answer_timeout=timeout) as w:
         got = [r async for r in w.map("negate", requests(5), msgspec.msgpack.Decoder(int), "x")]
@@ -108,20 +114,13 @@ async def test_a_silent_worker_times_out_and_is_killed(
 
 @pytest.mark.usefixtures("negate")
 async def test_a_broken_worker_is_not_asked_again(monkeypatch: pytest.MonkeyPatch) -> None:
-    spawn = asyncio.create_subprocess_exec
-    spawned: list[int] = []
-
-    async def silent(*args: Any, **kwargs: Any) -> Any:
-        spawned.append(1)
-        return await spawn(sys.executable, "-c", SILENT, **kwargs)
-
-    monkeypatch.setattr(worker.asyncio, "create_subprocess_exec", silent)
+    spawned = spawn_instead(SILENT, monkeypatch)
     decoder = msgspec.msgpack.Decoder(int)
     async with worker.Worker("test", answer_timeout=0.3) as w:
         first = [r async for r in w.map("negate", requests(3), decoder, "a")]
         second = [r async for r in w.map("negate", requests(3), decoder, "b")]
     assert first == second == [0, -1, -2]
-    assert spawned == [1]
+    assert len(spawned) == 1
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="needs stop signals")
@@ -136,15 +135,7 @@ async def test_a_worker_stopped_and_continued_answers_every_page(
         "worker.CONVERTERS['repeat'] = 'operator:mul'; "
         "worker.serve(sys.stdin.buffer, sys.stdout.buffer)"
     )
-    spawn = asyncio.create_subprocess_exec
-    spawned: list[Any] = []
-
-    async def serving(*args: Any, **kwargs: Any) -> Any:
-        proc = await spawn(sys.executable, "-c", script, **kwargs)
-        spawned.append(proc)
-        return proc
-
-    monkeypatch.setattr(worker.asyncio, "create_subprocess_exec", serving)
+    spawned = spawn_instead(script, monkeypatch)
     done = threading.Event()
 
     def stop_and_continue() -> None:

@@ -93,6 +93,16 @@ def test_null_columns_are_dropped_only_when_every_row_is_null() -> None:
         db.dispose()
 
 
+def add_source(conn: Any) -> int:
+    """A source row for items to belong to; its id."""
+    conn.exec_driver_sql(
+        "INSERT INTO sources (name, kind, settings, secret, enabled, auto_sync, "
+        "sync_interval_s, status, sync_state, created_at) VALUES "
+        "('s', 'm3u', '{}', '', true, true, 60, 'ok', '{}', '2026-01-01 00:00:00')"
+    )
+    return int(conn.exec_driver_sql("SELECT id FROM sources").scalar_one())
+
+
 def test_every_item_column_round_trips_through_a_bulk_insert(db: Database) -> None:
     """Rows written through the encoder read back as the ORM-level insert's rows."""
     from reel.sync.bulk import BulkWriter
@@ -117,12 +127,7 @@ def test_every_item_column_round_trips_through_a_bulk_insert(db: Database) -> No
         modified_at=now,
     )
     with db.engine.begin() as conn:
-        conn.exec_driver_sql(
-            "INSERT INTO sources (name, kind, settings, secret, enabled, auto_sync, "
-            "sync_interval_s, status, sync_state, created_at) VALUES "
-            "('s', 'm3u', '{}', '', true, true, 60, 'ok', '{}', '2026-01-01 00:00:00')"
-        )
-        source_id = conn.exec_driver_sql("SELECT id FROM sources").scalar_one()
+        source_id = add_source(conn)
         one = {**base, "source_id": source_id, "remote_id": "1"}
         two = {**base, "source_id": source_id, "remote_id": "2", "year": 2001}
         conn.execute(insert(ITEMS), [{**one, "remote_id": "0"}])
@@ -158,9 +163,6 @@ def test_sqlite_inserts_many_rows_per_statement_within_the_parameter_limit(
     parameter limit allow, the last one shorter; every row is stored once, in order."""
     from reel.sync import bulk
 
-    source = "INSERT INTO sources (name, kind, settings, secret, enabled, auto_sync, "
-    source += "sync_interval_s, status, sync_state, created_at) VALUES "
-    source += "('s', 'm3u', '{}', '', 1, 1, 60, 'ok', '{}', '2026-01-01 00:00:00')"
     genres = ITEMS.metadata.tables["item_genres"]
     ids = list(range(1, 8))
     monkeypatch.setattr(bulk, "ROWS_PER_STATEMENT", 3)
@@ -174,8 +176,7 @@ def test_sqlite_inserts_many_rows_per_statement_within_the_parameter_limit(
         event.listen(sqlite_db.engine, "before_cursor_execute", count)
         try:
             with sqlite_db.engine.begin() as conn:
-                conn.exec_driver_sql(source)
-                source_id = conn.exec_driver_sql("SELECT id FROM sources").scalar_one()
+                source_id = add_source(conn)
                 for item_id in ids:
                     conn.execute(
                         insert(ITEMS).values(
@@ -208,12 +209,7 @@ def test_updates_set_every_row_through_multi_row_statements(
 
     monkeypatch.setattr(bulk, "ROWS_PER_STATEMENT", 2)
     with db.engine.begin() as conn:
-        conn.exec_driver_sql(
-            "INSERT INTO sources (name, kind, settings, secret, enabled, auto_sync, "
-            "sync_interval_s, status, sync_state, created_at) VALUES "
-            "('s', 'm3u', '{}', '', true, true, 60, 'ok', '{}', '2026-01-01 00:00:00')"
-        )
-        source_id = conn.exec_driver_sql("SELECT id FROM sources").scalar_one()
+        source_id = add_source(conn)
         for item_id in range(1, 7):
             conn.execute(
                 insert(ITEMS).values(
