@@ -17,6 +17,9 @@ export default async function sources({ el, query, shell }) {
   const admin = isAdmin();
   let list = [];
   const progress = new Map(); // source name -> {phase, done, total}
+  // Source name -> when its last live sync event arrived. A /sync snapshot asked for
+  // before that is older than what the event said and must not paint over it.
+  const heard = new Map();
   const rows = new Map(); // source name -> {node, bar}
   const listBox = h("div", { class: "source-list" });
   const historyBox = h("div", { class: "table-wrap" });
@@ -32,9 +35,10 @@ export default async function sources({ el, query, shell }) {
 
   async function refresh() {
     try {
+      const asked = performance.now();
       const [srcs, running] = await Promise.all([loadSources(true), api.get("/sync").catch(() => ({ running: [] }))]);
       list = srcs;
-      for (const p of running.running || []) progress.set(p.source, p);
+      for (const p of running.running || []) if (!((heard.get(p.source) ?? -1) > asked)) progress.set(p.source, p);
       draw();
       loadHistory();
     } catch (err) {
@@ -164,6 +168,7 @@ export default async function sources({ el, query, shell }) {
   await refresh();
   if (query.add && admin) openAdd();
   const upd = (m) => {
+    heard.set(m.source, performance.now());
     const p = progress.get(m.source) || {};
     progress.set(m.source, { ...p, ...m });
     paintProgress(m.source);
@@ -174,6 +179,7 @@ export default async function sources({ el, query, shell }) {
     ws.on("sync.started", (m) => upd({ ...m, phase: "starting", done: 0, total: null })),
     ws.on("sync.progress", upd),
     ws.on("sync.completed", (m) => {
+      heard.set(m.source, performance.now());
       progress.delete(m.source);
       paintProgress(m.source);
       const added = Object.values(m.added || {}).reduce((a, b) => a + b, 0);
@@ -181,7 +187,7 @@ export default async function sources({ el, query, shell }) {
       toast(`${m.source} synced: ${count(added)} added, ${count(updated)} updated.`, "ok");
       soon();
     }),
-    ws.on("sync.failed", (m) => { progress.delete(m.source); paintProgress(m.source); soon(); }),
+    ws.on("sync.failed", (m) => { heard.set(m.source, performance.now()); progress.delete(m.source); paintProgress(m.source); soon(); }),
     ws.on("source.status", soon),
     ws.on("reconnected", refresh),
   ];
