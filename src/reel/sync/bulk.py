@@ -111,7 +111,8 @@ class BulkWriter:
             yield values, tuple(chain.from_iterable(part))
 
     def update(self, table: Table, rows: Sequence[Mapping[str, Any]], key: str = "id") -> None:
-        """`UPDATE … WHERE key = ?` for rows that all have the same keys, `key` among them."""
+        """Set each row's other columns where `key` matches, for rows that all have the same
+        keys, `key` among them (SQLite: many rows per `UPDATE … FROM (VALUES …)`)."""
         if not rows:
             return
         columns = [c for c in rows[0] if c != key]
