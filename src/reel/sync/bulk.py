@@ -53,7 +53,7 @@ class BulkWriter:
         self._encoders: dict[tuple[str, tuple[str, ...]], RowEncoder] = {}
         self._next_ids: dict[str, int] = {}
         self._max_variables = 0 if self.postgres else _variable_limit(conn)
-        self.update_from = not self.postgres and sqlite3.sqlite_version_info >= (3, 33)
+        self._update_from = not self.postgres and sqlite3.sqlite_version_info >= (3, 33)
 
     def _encoder(self, table: Table, columns: Sequence[str]) -> RowEncoder:
         key = (table.name, tuple(columns))
@@ -119,7 +119,7 @@ class BulkWriter:
         if not columns:
             return
         params = self._encoder(table, [*columns, key]).encode(rows)
-        if self.update_from:
+        if self._update_from:
             # The VALUES list's columns are column1, column2, … in SQLite.
             sets = ", ".join(f"{c} = v.column{n}" for n, c in enumerate(columns, 1))
             match = f"{table.name}.{key} = v.column{len(columns) + 1}"

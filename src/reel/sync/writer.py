@@ -307,12 +307,10 @@ class CatalogWriter:
             for item_id, rec in updated:
                 changes.add("updated", rec.type, item_id)
             genres_changed = {row["id"] for row in update_rows if "genres" in row}
-            ids = [item_id for item_id, _ in updated if item_id in genres_changed]
-            for part in chunked(ids, IN_LIST):
+            regenred = [(item_id, rec) for item_id, rec in updated if item_id in genres_changed]
+            for part in chunked([item_id for item_id, _ in regenred], IN_LIST):
                 self.conn.execute(delete(ITEM_GENRES).where(ITEM_GENRES.c.item_id.in_(part)))
-            self._insert_genres(
-                (item_id, rec) for item_id, rec in updated if item_id in genres_changed
-            )
+            self._insert_genres(regenred)
 
     def _leave_unchanged(self, rows: list[dict[str, Any]]) -> None:
         """Leave out of each update the columns it would set to the value they hold.
