@@ -1,6 +1,7 @@
 // Sources: add/edit/remove, test, sync with live progress bars, history and errors.
 import { api } from "../api.js";
 import { h, icon, replace } from "../dom.js";
+import { loadGate } from "../loads.js";
 import { TYPE_LABELS, count, relative } from "../format.js";
 import { isAdmin, loadSources } from "../session.js";
 import * as ws from "../ws.js";
@@ -20,6 +21,7 @@ export default async function sources({ el, query, shell }) {
   // Source name -> when its last live sync event arrived. A /sync snapshot asked for
   // before that is older than what the event said and must not paint over it.
   const heard = new Map();
+  const loads = loadGate();
   const rows = new Map(); // source name -> {node, bar}
   const listBox = h("div", { class: "source-list" });
   const historyBox = h("div", { class: "table-wrap" });
@@ -34,15 +36,18 @@ export default async function sources({ el, query, shell }) {
   function openAdd() { addSourceDialog({ existing: list, onAdded: () => refresh() }); }
 
   async function refresh() {
+    // Refreshes overlap (an add's own, a live event's, a reconnect's): the newest draws.
+    const ticket = loads.begin();
     try {
       const asked = performance.now();
       const [srcs, running] = await Promise.all([loadSources(true), api.get("/sync").catch(() => ({ running: [] }))]);
+      if (loads.superseded(ticket)) return;
       list = srcs;
       for (const p of running.running || []) if (!((heard.get(p.source) ?? -1) > asked)) progress.set(p.source, p);
       draw();
       loadHistory();
     } catch (err) {
-      replace(el.lastChild, errorState(err, { retry: refresh }));
+      if (!loads.superseded(ticket)) replace(el.lastChild, errorState(err, { retry: refresh }));
     }
   }
 
